@@ -1,0 +1,160 @@
+"""Gradient checking: analytic gradients against central differences.
+
+:func:`gradcheck` compares first derivatives, :func:`gradgradcheck` second
+derivatives (the gradient of each analytic first derivative, against central
+differences of that first derivative).  A mismatch raises
+:class:`GradcheckError` whose message says the level, the input (index and
+label), both values and the tolerance, in the style of
+``torch.autograd.gradcheck`` (default tolerances are PyTorch's for double
+precision).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._state import no_grad
+from .engine import grad
+from .value import Value, _to_float
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_grad"]
+
+
+class GradcheckError(AssertionError):
+    """Analytic and numerical derivatives disagree (or cannot be compared)."""
+
+
+def _prepare(inputs: Sequence[Any] | Any) -> tuple[list[float], list[str]]:
+    if isinstance(inputs, (Value, int, float)) or not isinstance(inputs, Sequence):
+        inputs = [inputs]
+    points: list[float] = []
+    labels: list[str] = []
+    for i, x in enumerate(inputs):
+        if type(x) is Value:
+            points.append(x.data)
+            labels.append(x.label or f"x{i}")
+        else:
+            points.append(_to_float(x, f"gradcheck input {i}"))
+            labels.append(f"x{i}")
+    return points, labels
+
+
+def _call(f: Callable[..., Any], point: Sequence[float], labels: Sequence[str]) -> tuple[list[Value], Value]:
+    xs = [Value(p, lab) for p, lab in zip(point, labels)]
+    out = f(*xs)
+    if type(out) is not Value:
+        raise TypeError(f"the checked function must return a Value, got {type(out).__name__}")
+    return xs, out
+
+
+def numerical_grad(fn: Callable[[list[float]], float], point: Sequence[float], i: int, eps: float) -> float:
+    """Central difference ``(fn(x + eps e_i) - fn(x - eps e_i)) / (2 eps)``."""
+    hi = list(point)
+    lo = list(point)
+    hi[i] += eps
+    lo[i] -= eps
+    return (fn(hi) - fn(lo)) / (2.0 * eps)
+
+
+def _compare(level: str, where: str, analytic: float, numeric: float, eps: float, atol: float, rtol: float) -> None:
+    if not math.isfinite(numeric):
+        raise GradcheckError(
+            f"{level}: {where}: the central difference is {numeric!r}, so the point is outside the "
+            "function's smooth domain; check at a point where it is finite"
+        )
+    bound = atol + rtol * abs(numeric)
+    diff = abs(analytic - numeric)
+    if not diff <= bound:  # also catches a nan analytic value
+        raise GradcheckError(
+            f"{level}: {where}: analytic {analytic!r} != numerical {numeric!r} "
+            f"(central difference, eps={eps:g}); |difference| {diff:.3g} > atol + rtol*|numerical| = {bound:.3g} "
+            f"(atol={atol:g}, rtol={rtol:g})"
+        )
+
+
+def gradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[Any] | Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Check the gradient of ``f`` at ``inputs`` against central differences.
+
+    Args:
+        f: a function of Values returning a Value.
+        inputs: numbers or Values (a Value's label names it in messages).
+        eps: the central-difference step.
+        atol, rtol: the mismatch allowed is ``atol + rtol * |numerical|``.
+
+    Returns:
+        True when every partial derivative agrees.
+
+    Raises:
+        GradcheckError: naming the input (index and label), the analytic and
+            numerical values and the tolerance.  Also raised when
+            ``backward()`` and ``grad()`` disagree, or a second run differs.
+        TypeError: if ``f`` does not return a Value.
+    """
+    point, labels = _prepare(inputs)
+
+    def fn(p: list[float]) -> float:
+        with no_grad():
+            return _call(f, p, labels)[1].data
+
+    xs, out = _call(f, point, labels)
+    analytic = [g.data for g in grad(out, xs)]
+    xs2, out2 = _call(f, point, labels)
+    out2.backward()
+    for i, (a, x2) in enumerate(zip(analytic, xs2)):
+        if not (x2.grad == a or (a != a and x2.grad != x2.grad)):
+            raise GradcheckError(
+                f"first derivative: input {i} ({labels[i]}): grad() gave {a!r} but backward() on a fresh graph "
+                f"gave {x2.grad!r}; the rules are not deterministic"
+            )
+    for i in range(len(point)):
+        numeric = numerical_grad(fn, point, i, eps)
+        _compare("first derivative", f"input {i} ({labels[i]})", analytic[i], numeric, eps, atol, rtol)
+    return True
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[Any] | Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Check the second derivatives of ``f`` at ``inputs`` against central differences.
+
+    For every pair (i, j), the analytic d2f/(dx_i dx_j), from differentiating
+    the ``create_graph=True`` first derivative, is compared with central
+    differences in x_j of the analytic first derivative df/dx_i.
+
+    Returns:
+        True when every second derivative agrees.
+
+    Raises:
+        GradcheckError: naming both inputs, the analytic and numerical values
+            and the tolerance.
+    """
+    point, labels = _prepare(inputs)
+    n = len(point)
+
+    def first(p: list[float], i: int) -> float:
+        xs, out = _call(f, p, labels)
+        return grad(out, [xs[i]])[0].data
+
+    xs, out = _call(f, point, labels)
+    firsts = grad(out, xs, create_graph=True)
+    for i in range(n):
+        second = [g.data for g in grad(firsts[i], xs)]
+        for j in range(n):
+            numeric = numerical_grad(lambda p, i=i: first(p, i), point, j, eps)  # type: ignore[misc]
+            where = f"d2f/(d{labels[i]} d{labels[j]}) (inputs {i} and {j})"
+            _compare("second derivative", where, second[j], numeric, eps, atol, rtol)
+    return True

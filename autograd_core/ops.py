@@ -1,0 +1,550 @@
+"""The op registry: one entry per primitive operation.
+
+Each :class:`OpSpec` keeps together everything the rest of the library needs
+to know about a primitive:
+
+* ``forward``: plain float math, IEEE semantics (never raises
+  ``ZeroDivisionError``, ``OverflowError`` or a math domain error);
+* ``rule``: the local derivative, ``rule(g, out, *inputs, *params)`` returning
+  one gradient per input.  Rules are written with arithmetic and the helpers
+  below, so the same rule runs on plain floats (fast first-order backward)
+  and on :class:`~autograd_core.value.Value` nodes (``create_graph=True``,
+  which is what makes gradients of gradients work);
+* ``label``: what the graph renderer writes in the op node (``str.format``
+  receives the op's constant parameters);
+* ``domain``: for each input, open intervals on which the op is smooth; the
+  hypothesis strategies and the gradient checker draw points from them;
+* ``formula``: the derivative in words, for docs and error messages.
+
+The engine, the gradient checker, the hypothesis strategies, the tracer and
+the renderer all read this registry; adding an op is one :func:`register`
+call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .value import Value
+
+__all__ = [
+    "OpSpec",
+    "Interval",
+    "register",
+    "get",
+    "names",
+    "specs",
+    "REAL",
+]
+
+Interval = tuple[float, float]
+#: Default domain of an input: every moderate real number.
+REAL: tuple[Interval, ...] = ((-5.0, 5.0),)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One primitive: its forward, derivative rule, label and input domain."""
+
+    name: str
+    arity: int
+    forward: Callable[..., float]
+    rule: Callable[..., tuple[Any, ...]]
+    label: str
+    domain: tuple[tuple[Interval, ...], ...]
+    formula: str = ""
+    #: Names of constant (non-differentiable) parameters, stored on the node.
+    params: tuple[str, ...] = ()
+    #: For each parameter, intervals from which test values are drawn.
+    param_domain: tuple[tuple[Interval, ...], ...] = ()
+
+    def format_label(self, ctx: tuple[float, ...] | None) -> str:
+        """The graph label of a node of this op with constant parameters ``ctx``."""
+        if not ctx:
+            return self.label
+        return self.label.format(*(_short(c) for c in ctx))
+
+
+def _short(c: float) -> str:
+    """A constant as short as it reads: 2 rather than 2.0."""
+    return str(int(c)) if float(c).is_integer() and abs(c) < 1e15 else repr(float(c))
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+
+
+def get(name: str) -> OpSpec:
+    """The registry entry called ``name``.
+
+    Raises:
+        KeyError: naming the unknown op and the known ones.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown op {name!r}; registered ops: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def names() -> list[str]:
+    """Names of every registered op, in registration order."""
+    return list(_REGISTRY)
+
+
+def specs() -> Iterator[OpSpec]:
+    """Every registered op, in registration order."""
+    return iter(list(_REGISTRY.values()))
+
+
+# --------------------------------------------------------------------------
+# IEEE-safe float math.  Python's float operators and ``math`` raise where
+# IEEE 754 (and numpy and PyTorch) return inf or nan; these never raise.
+# --------------------------------------------------------------------------
+
+_INF = math.inf
+_NAN = math.nan
+
+
+def f_div(x: float, y: float) -> float:
+    """x / y with IEEE division by zero (inf with the right sign, or nan)."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0 or x != x:
+            return _NAN
+        return math.copysign(_INF, x) * math.copysign(1.0, y)
+
+
+def f_pow(x: float, y: float) -> float:
+    """x ** y as C's pow: nan for a negative base and fractional exponent, inf on overflow."""
+    try:
+        return math.pow(x, y)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        # The exceptional cases (0 ** -1, overflow, negative base) follow C99's
+        # pow exactly in numpy; they are rare enough for its slower call.
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(x), np.float64(y)))
+
+
+def f_exp(x: float) -> float:
+    """e ** x, inf on overflow."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def f_log(x: float) -> float:
+    """Natural log: -inf at 0, nan below 0."""
+    if x > 0:
+        return math.log(x)
+    return -_INF if x == 0 else _NAN
+
+
+def f_sqrt(x: float) -> float:
+    """Square root, nan below 0."""
+    return math.sqrt(x) if x >= 0 else _NAN
+
+
+def f_sigmoid(x: float) -> float:
+    """1 / (1 + e ** -x) without overflow for any x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = f_exp(x)
+    return e / (1.0 + e)
+
+
+def f_softplus(x: float) -> float:
+    """log(1 + e ** x), exact and finite for large |x|."""
+    if x != x:
+        return x
+    return (x if x > 0 else 0.0) + math.log1p(f_exp(-abs(x)))
+
+
+def f_sin(x: float) -> float:
+    """sin, nan at +-inf."""
+    return math.sin(x) if math.isfinite(x) else _NAN
+
+
+def f_cos(x: float) -> float:
+    """cos, nan at +-inf."""
+    return math.cos(x) if math.isfinite(x) else _NAN
+
+
+def f_maximum(x: float, y: float) -> float:
+    """The larger of x and y; nan if either is nan (as numpy and PyTorch)."""
+    if x != x or y != y:
+        return _NAN
+    return x if x >= y else y
+
+
+def f_minimum(x: float, y: float) -> float:
+    """The smaller of x and y; nan if either is nan."""
+    if x != x or y != y:
+        return _NAN
+    return x if x <= y else y
+
+
+# --------------------------------------------------------------------------
+# Helpers for derivative rules.  In a first-order backward pass every operand
+# is a float; with create_graph=True they are Values and the helpers record
+# graph nodes, so the rule itself is differentiable.
+# --------------------------------------------------------------------------
+
+
+def data(x: Any) -> float:
+    """The float inside ``x``: masks such as relu's ``x > 0`` are constants."""
+    return x if type(x) is float else float(x.data)
+
+
+def div(x: Any, y: Any) -> Any:
+    """x / y for floats (IEEE) or Values."""
+    if type(x) is float and type(y) is float:
+        return f_div(x, y)
+    return x / y
+
+
+def pow_(x: Any, y: Any) -> Any:
+    """x ** y for floats (IEEE) or Values."""
+    if type(x) is float and type(y) is float:
+        return f_pow(x, y)
+    return x**y
+
+
+def _unary(f: Callable[[float], float], method: str) -> Callable[[Any], Any]:
+    def helper(x: Any) -> Any:
+        if type(x) is float:
+            return f(x)
+        return getattr(x, method)()
+
+    helper.__name__ = method
+    helper.__doc__ = f"{method}(x) for a float or a Value."
+    return helper
+
+
+exp = _unary(f_exp, "exp")
+log = _unary(f_log, "log")
+sqrt = _unary(f_sqrt, "sqrt")
+sigmoid = _unary(f_sigmoid, "sigmoid")
+sin = _unary(f_sin, "sin")
+cos = _unary(f_cos, "cos")
+
+
+# --------------------------------------------------------------------------
+# Derivative rules: (g, out, *inputs, *params) -> one gradient per input.
+# ``g`` is the upstream gradient, ``out`` the op's result.
+# --------------------------------------------------------------------------
+
+
+def _add_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    return g, g
+
+
+def _sub_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    return g, -g
+
+
+def _mul_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    return g * y, g * x
+
+
+def _div_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    gx = div(g, y)
+    return gx, -gx * out
+
+
+def _neg_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (-g,)
+
+
+def _pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x.  At x == 0 the log term
+    # is -inf * 0; PyTorch returns 0 there for y > 0, and so do we.
+    gx = g * y * pow_(x, y - 1.0)
+    gy = 0.0 if data(x) == 0 and data(y) > 0 else g * out * log(x)
+    return gx, gy
+
+
+def _pow_const_rule(g: Any, out: Any, x: Any, k: float) -> tuple[Any]:
+    if k == 0:
+        return (0.0,)
+    return (g * k * pow_(x, k - 1.0),)
+
+
+def _abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # sign(0) = 0, as in PyTorch: the subgradient that keeps L1 penalties at rest.
+    s = data(x)
+    return (g if s > 0 else -g if s < 0 else 0.0 * g,)
+
+
+def _exp_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * out,)
+
+
+def _log_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (div(g, x),)
+
+
+def _sqrt_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (div(g, 2.0 * out),)
+
+
+def _tanh_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * (1.0 - out * out),)
+
+
+def _sigmoid_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * out * (1.0 - out),)
+
+
+def _relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # relu's mask is a constant, so its second derivative is zero.
+    return (g if data(x) > 0 else 0.0 * g,)
+
+
+def _leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
+    return (g if data(x) > 0 else g * slope,)
+
+
+def _prelu_rule(g: Any, out: Any, x: Any, a: Any) -> tuple[Any, Any]:
+    if data(x) > 0:
+        return g, 0.0 * g
+    return g * a, g * x
+
+
+def _elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
+    # For x <= 0, d/dx alpha (e**x - 1) = alpha e**x = out + alpha.
+    return (g if data(x) > 0 else g * (out + alpha),)
+
+
+def _softplus_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * sigmoid(x),)
+
+
+def _sin_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * cos(x),)
+
+
+def _cos_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (-g * sin(x),)
+
+
+def _maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    # A tie splits the gradient evenly, as torch.maximum does.
+    a, b = data(x), data(y)
+    if a > b:
+        return g, 0.0 * g
+    if a < b:
+        return 0.0 * g, g
+    half = g * 0.5
+    return half, half
+
+
+def _minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    a, b = data(x), data(y)
+    if a < b:
+        return g, 0.0 * g
+    if a > b:
+        return 0.0 * g, g
+    half = g * 0.5
+    return half, half
+
+
+# --------------------------------------------------------------------------
+# Registration
+# --------------------------------------------------------------------------
+
+_POS: tuple[Interval, ...] = ((0.1, 5.0),)
+# Kinked ops are smooth on either side of the kink; keep test points away from it.
+_NONZERO: tuple[Interval, ...] = ((-5.0, -0.05), (0.05, 5.0))
+
+
+def _validate_domain(name: str, domain: Any, count: int, what: str) -> tuple[tuple[Interval, ...], ...]:
+    domain = tuple(tuple((float(lo), float(hi)) for lo, hi in d) for d in domain)
+    if len(domain) != count:
+        raise ValueError(f"op {name!r}: {what} needs {count} entries (one per {what.split()[0]}), got {len(domain)}")
+    for d in domain:
+        if not d:
+            raise ValueError(f"op {name!r}: every {what} entry needs at least one interval (lo, hi)")
+        for lo, hi in d:
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"op {name!r}: interval ({lo}, {hi}) in {what} must be finite with lo < hi")
+    return domain
+
+
+def register(
+    name: str,
+    forward: Callable[..., float],
+    rule: Callable[..., tuple[Any, ...]],
+    *,
+    arity: int,
+    label: str | None = None,
+    domain: Any = None,
+    formula: str = "",
+    params: tuple[str, ...] = (),
+    param_domain: Any = None,
+    replace: bool = False,
+) -> Callable[..., Value]:
+    """Add a primitive op to the registry and return a callable that applies it.
+
+    Args:
+        name: registry key; a valid Python identifier.
+        forward: ``forward(*input_floats, *params) -> float``.
+        rule: ``rule(g, out, *inputs, *params) -> tuple`` with one gradient per
+            input (``None`` for no gradient).  Write it with arithmetic and the
+            helpers of this module (``exp``, ``log``, ``div``...) to get
+            higher-order derivatives for free.
+        arity: number of differentiable inputs (at least 1).
+        label: graph label; ``str.format`` gets the constant parameters.
+        domain: per input, a sequence of open intervals ``(lo, hi)`` on which
+            the op is smooth (default: ``(-5, 5)`` for each input).
+        formula: the derivative in words.
+        params: names of constant parameters passed after the inputs.
+        param_domain: per parameter, intervals to draw test values from.
+        replace: allow replacing an existing entry of the same name.
+
+    Returns:
+        ``apply(*inputs, *params) -> Value``.
+
+    Raises:
+        TypeError, ValueError: naming the argument that is wrong.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"op name must be a Python identifier, got {name!r}")
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"op {name!r} is already registered; pass replace=True to override it")
+    if not callable(forward) or not callable(rule):
+        raise TypeError(f"op {name!r}: forward and rule must be callables")
+    if not isinstance(arity, int) or arity < 1:
+        raise ValueError(f"op {name!r}: arity must be a positive int, got {arity!r}")
+    params = tuple(params)
+    dom = _validate_domain(name, domain if domain is not None else (REAL,) * arity, arity, "input domain")
+    pdom = _validate_domain(
+        name, param_domain if param_domain is not None else (((0.5, 2.0),),) * len(params), len(params), "param_domain"
+    )
+    spec = OpSpec(
+        name=name,
+        arity=arity,
+        forward=forward,
+        rule=rule,
+        label=label if label is not None else name,
+        domain=dom,
+        formula=formula,
+        params=params,
+        param_domain=pdom,
+    )
+    _REGISTRY[name] = spec
+    from .value import applier  # deferred: value.py imports this module
+
+    return applier(spec)
+
+
+def _builtin(
+    name: str, arity: int, forward: Callable[..., float], rule: Callable[..., tuple[Any, ...]], **kw: Any
+) -> OpSpec:
+    _REGISTRY[name] = spec = OpSpec(
+        name=name,
+        arity=arity,
+        forward=forward,
+        rule=rule,
+        label=kw.pop("label", name),
+        domain=kw.pop("domain", (REAL,) * arity),
+        **kw,
+    )
+    return spec
+
+
+ADD = _builtin("add", 2, float.__add__, _add_rule, label="+", formula="d(x+y) = dx + dy")
+SUB = _builtin("sub", 2, float.__sub__, _sub_rule, label="-", formula="d(x-y) = dx - dy")
+MUL = _builtin("mul", 2, float.__mul__, _mul_rule, label="*", formula="d(xy) = y dx + x dy")
+DIV = _builtin("div", 2, f_div, _div_rule, label="/", domain=(REAL, _NONZERO), formula="d(x/y) = dx/y - x/y**2 dy")
+NEG = _builtin("neg", 1, float.__neg__, _neg_rule, label="-", formula="d(-x) = -dx")
+POW = _builtin(
+    "pow",
+    2,
+    f_pow,
+    _pow_rule,
+    label="**",
+    domain=(_POS, ((-3.0, 3.0),)),
+    formula="d(x**y) = y x**(y-1) dx + x**y log(x) dy",
+)
+POW_CONST = _builtin(
+    "pow_const",
+    1,
+    f_pow,
+    _pow_const_rule,
+    label="**{0}",
+    domain=(_POS,),
+    params=("exponent",),
+    param_domain=(((-3.0, 3.0),),),
+    formula="d(x**k) = k x**(k-1) dx",
+)
+ABS = _builtin("abs", 1, abs, _abs_rule, domain=(_NONZERO,), formula="d|x| = sign(x) dx")
+EXP = _builtin("exp", 1, f_exp, _exp_rule, formula="d exp(x) = exp(x) dx")
+LOG = _builtin("log", 1, f_log, _log_rule, domain=(_POS,), formula="d log(x) = dx / x")
+SQRT = _builtin("sqrt", 1, f_sqrt, _sqrt_rule, domain=(_POS,), formula="d sqrt(x) = dx / (2 sqrt(x))")
+TANH = _builtin("tanh", 1, math.tanh, _tanh_rule, formula="d tanh(x) = (1 - tanh(x)**2) dx")
+SIGMOID = _builtin(
+    "sigmoid", 1, f_sigmoid, _sigmoid_rule, label="σ", formula="d sigmoid(x) = sigmoid(x) (1 - sigmoid(x)) dx"
+)
+RELU = _builtin(
+    "relu", 1, lambda x: 0.0 if x <= 0 else x, _relu_rule, domain=(_NONZERO,), formula="d relu(x) = [x > 0] dx"
+)
+LEAKY_RELU = _builtin(
+    "leaky_relu",
+    1,
+    lambda x, s: x if x > 0 else x * s,
+    _leaky_relu_rule,
+    label="leaky_relu({0})",
+    domain=(_NONZERO,),
+    params=("slope",),
+    param_domain=(((0.01, 0.5),),),
+    formula="d leaky_relu(x) = (1 if x > 0 else slope) dx",
+)
+PRELU = _builtin(
+    "prelu",
+    2,
+    lambda x, a: x if x > 0 else x * a,
+    _prelu_rule,
+    domain=(_NONZERO, ((0.01, 0.5),)),
+    formula="d prelu(x, a) = (1 if x > 0 else a) dx + (0 if x > 0 else x) da",
+)
+ELU = _builtin(
+    "elu",
+    1,
+    lambda x, a: x if x > 0 else a * math.expm1(x),
+    _elu_rule,
+    label="elu({0})",
+    domain=(_NONZERO,),
+    params=("alpha",),
+    param_domain=(((0.5, 2.0),),),
+    formula="d elu(x) = (1 if x > 0 else alpha exp(x)) dx",
+)
+SOFTPLUS = _builtin("softplus", 1, f_softplus, _softplus_rule, formula="d softplus(x) = sigmoid(x) dx")
+SIN = _builtin("sin", 1, f_sin, _sin_rule, formula="d sin(x) = cos(x) dx")
+COS = _builtin("cos", 1, f_cos, _cos_rule, formula="d cos(x) = -sin(x) dx")
+# |x| > 0.5 > |y|: both branches are drawn (x > y for x > 0), never a tie.
+_APART = (((-5.0, -0.5), (0.5, 5.0)), ((-0.4, 0.4),))
+MAXIMUM = _builtin(
+    "maximum",
+    2,
+    f_maximum,
+    _maximum_rule,
+    label="max",
+    domain=_APART,
+    formula="d max(x, y) = [x > y] dx + [y > x] dy (a tie splits evenly)",
+)
+MINIMUM = _builtin(
+    "minimum",
+    2,
+    f_minimum,
+    _minimum_rule,
+    label="min",
+    domain=_APART,
+    formula="d min(x, y) = [x < y] dx + [y < x] dy (a tie splits evenly)",
+)

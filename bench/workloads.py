@@ -1,0 +1,88 @@
+"""Benchmark workloads written once against any micrograd-style ``Value`` class.
+
+Each workload takes the Value class as an argument, so the same code runs on
+autograd-core and on ``micrograd==0.1.0`` in one process.  Only the surface
+both engines share is used: ``Value(x)``, ``+ - * **``, ``relu()``,
+``backward()``, ``.data`` and ``.grad``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles, labels -1/+1 (micrograd's demo data, generated here)."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, np.pi, n_out)
+    t_in = np.linspace(0, np.pi, n_in)
+    X = np.vstack(
+        [
+            np.column_stack([np.cos(t_out), np.sin(t_out)]),
+            np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
+        ]
+    )
+    X += rng.normal(scale=noise, size=X.shape)
+    y = np.hstack([-np.ones(n_out), np.ones(n_in)])
+    return X, y
+
+
+class MLP:
+    """MLP(2, [16, 16, 1]): ReLU hidden layers, linear output, micrograd's U(-1, 1) init."""
+
+    def __init__(self, V: Any, nin: int, nouts: list[int], seed: int = 0) -> None:
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.layers = []
+        for i in range(len(nouts)):
+            neurons = []
+            for _ in range(sizes[i + 1]):
+                w = [V(rng.uniform(-1, 1)) for _ in range(sizes[i])]
+                neurons.append((w, V(0.0)))
+            self.layers.append(neurons)
+
+    def parameters(self) -> list[Any]:
+        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
+
+    def __call__(self, x: list[Any]) -> list[Any]:
+        last = len(self.layers) - 1
+        for li, layer in enumerate(self.layers):
+            out = []
+            for w, b in layer:
+                act = b
+                for wi, xi in zip(w, x):
+                    act = act + wi * xi
+                out.append(act if li == last else act.relu())
+            x = out
+        return x
+
+
+def w1_step(V: Any, model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
+    """One step of micrograd's demo: max-margin loss + 1e-4 L2, backward, SGD."""
+    params = model.parameters()
+    xs = [[float(a), float(b)] for a, b in X]
+    scores = [model(x)[0] for x in xs]
+    losses = [(1 + -float(yi) * s).relu() for yi, s in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in params)
+    loss = data_loss + reg_loss
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    lr = 1.0 - 0.9 * k / 100
+    for p in params:
+        p.data -= lr * p.grad
+    return float(loss.data)
+
+
+def chain(V: Any, n: int) -> Any:
+    """A chain of n multiply-add nodes."""
+    x = V(1.0)
+    for _ in range(n // 2):
+        x = x * 1.0 + 0.0
+    return x

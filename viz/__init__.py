@@ -1,0 +1,1 @@
+"""viz: computation graphs rendered with Graphviz, and plots of training (in progress)."""
