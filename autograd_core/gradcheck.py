@@ -58,6 +58,10 @@ def numerical_grad(fn: Callable[[list[float]], float], point: Sequence[float], i
     return (fn(hi) - fn(lo)) / (2.0 * eps)
 
 
+def _at(point: Sequence[float], labels: Sequence[str]) -> str:
+    return "(" + ", ".join(f"{lab}={p!r}" for lab, p in zip(labels, point)) + ")"
+
+
 def _compare(level: str, where: str, analytic: float, numeric: float, eps: float, atol: float, rtol: float) -> None:
     if not math.isfinite(numeric):
         raise GradcheckError(
@@ -117,7 +121,8 @@ def gradcheck(
             )
     for i in range(len(point)):
         numeric = numerical_grad(fn, point, i, eps)
-        _compare("first derivative", f"input {i} ({labels[i]})", analytic[i], numeric, eps, atol, rtol)
+        where = f"input {i} ({labels[i]}) at {_at(point, labels)}"
+        _compare("first derivative", where, analytic[i], numeric, eps, atol, rtol)
     return True
 
 
@@ -155,6 +160,6 @@ def gradgradcheck(
         second = [g.data for g in grad(firsts[i], xs)]
         for j in range(n):
             numeric = numerical_grad(lambda p, i=i: first(p, i), point, j, eps)  # type: ignore[misc]
-            where = f"d2f/(d{labels[i]} d{labels[j]}) (inputs {i} and {j})"
+            where = f"d2f/(d{labels[i]} d{labels[j]}) (inputs {i} and {j}) at {_at(point, labels)}"
             _compare("second derivative", where, second[j], numeric, eps, atol, rtol)
     return True
