@@ -1,1 +1,23 @@
-"""viz: computation graphs rendered with Graphviz, and plots of training (in progress)."""
+"""viz: computation graphs rendered with Graphviz, and plots of training.
+
+``draw_dot(root)`` gives a deterministic :class:`graphviz.Digraph` (inline in
+notebooks); ``render_svg(root, path)`` writes ``.dot`` and ``.svg``;
+:mod:`viz.plots` (matplotlib, imported lazily) plots loss curves, decision
+boundaries and gradient flow; :mod:`viz.cli` is the ``autograd-core`` command.
+"""
+
+from .dot import DotGraph, draw_dot, escape_record
+from .render import GraphvizNotFoundError, render_svg
+from .trace import Trace, layer_prefix, neuron_prefix, trace
+
+__all__ = [
+    "draw_dot",
+    "render_svg",
+    "GraphvizNotFoundError",
+    "DotGraph",
+    "escape_record",
+    "trace",
+    "Trace",
+    "layer_prefix",
+    "neuron_prefix",
+]

@@ -1,0 +1,118 @@
+"""``render_svg``: write a computation graph as ``.dot`` and ``.svg`` files.
+
+The DOT source is always written (atomically); the SVG needs Graphviz's
+``dot`` binary, run as a subprocess with an argument list (no shell).  When
+``dot`` is missing, :class:`GraphvizNotFoundError` says how to install it and
+gives the exact command that turns the ``.dot`` file already written into SVG.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from autograd_core import Value
+
+from .dot import draw_dot
+
+__all__ = ["render_svg", "GraphvizNotFoundError", "write_atomic"]
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` binary is not on PATH.
+
+    Attributes:
+        dot_path: the ``.dot`` file that was written anyway.
+        command: the command that renders it once Graphviz is installed.
+    """
+
+    def __init__(self, dot_path: Path, svg_path: Path) -> None:
+        self.dot_path = dot_path
+        self.command = shlex.join(["dot", "-Tsvg", str(dot_path), "-o", str(svg_path)])
+        super().__init__(
+            "Graphviz's 'dot' program was not found on PATH, so no SVG was written "
+            f"(the DOT source is in {dot_path}).\n"
+            "Install Graphviz:\n"
+            "  Debian/Ubuntu: sudo apt-get install graphviz\n"
+            "  macOS:         brew install graphviz\n"
+            "  conda:         conda install -c conda-forge graphviz\n"
+            f"then run: {self.command}"
+        )
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render_svg(
+    root_or_digraph: Value | graphviz.Digraph, path: str | os.PathLike[str], *, timeout: float = 60.0, **options: Any
+) -> Path:
+    """Write the graph as SVG at ``path`` and its DOT source beside it (same name, ``.dot``).
+
+    Args:
+        root_or_digraph: a Value (drawn with :func:`viz.draw_dot` and ``options``)
+            or a digraph that :func:`viz.draw_dot` returned.
+        path: the SVG file to write; its directory must exist.
+        timeout: seconds to allow ``dot``.
+        **options: keyword options of :func:`viz.draw_dot` (only with a Value).
+
+    Returns:
+        The path of the SVG file.
+
+    Raises:
+        GraphvizNotFoundError: if ``dot`` is not on PATH (the ``.dot`` file is written).
+        RuntimeError: if ``dot`` fails or times out, with its message.
+        TypeError: for an object that is neither a Value nor a digraph, or
+            options given with a digraph.
+        FileNotFoundError: if the directory of ``path`` does not exist.
+    """
+    if isinstance(root_or_digraph, Value):
+        graph = draw_dot(root_or_digraph, **options)
+    elif isinstance(root_or_digraph, graphviz.Digraph):
+        if options:
+            raise TypeError(f"draw_dot options ({', '.join(sorted(options))}) only apply to a Value, not a digraph")
+        graph = root_or_digraph
+    else:
+        raise TypeError(f"render_svg() needs a Value or a graphviz.Digraph, got {type(root_or_digraph).__name__}")
+    svg_path = Path(path)
+    if not svg_path.parent.is_dir():
+        raise FileNotFoundError(f"directory {svg_path.parent} does not exist; create it first")
+    dot_path = svg_path.with_suffix(".dot")
+    if dot_path == svg_path:
+        raise ValueError(f"the SVG path must not end in .dot: {svg_path}")
+    write_atomic(dot_path, graph.source.encode("utf-8"))
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFoundError(dot_path, svg_path)
+    fd, tmp = tempfile.mkstemp(dir=svg_path.parent, prefix=f".{svg_path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        try:
+            proc = subprocess.run(
+                [exe, "-Tsvg", str(dot_path), "-o", tmp], capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"dot did not finish within {timeout:g} s on {dot_path}; draw a smaller graph") from None
+        if proc.returncode != 0:
+            raise RuntimeError(f"dot failed with status {proc.returncode} on {dot_path}: {proc.stderr.strip()}")
+        os.replace(tmp, svg_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return svg_path
