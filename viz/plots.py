@@ -1,0 +1,345 @@
+"""Training plots: loss and accuracy curves, 2-D decision boundaries, gradient flow.
+
+matplotlib is an optional extra (``pip install autograd-core[plots]``) and is
+imported only inside these functions.  Figures are built as
+``matplotlib.figure.Figure`` with an Agg canvas, never through ``pyplot``:
+that works headless, leaves the global backend alone (a notebook keeps its
+inline backend, where a returned figure displays as usual) and keeps no
+global list of open figures.  Each function returns the figure and, given
+``path``, saves it as PNG or SVG atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autograd_core import Value
+
+from .trace import layer_prefix
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "decision_grid", "save_figure"]
+
+_FORMATS = ("png", "svg")
+
+
+def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Any]]:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("viz.plots needs matplotlib; install it with: pip install 'autograd-core[plots]'") from None
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself: savefig works without pyplot or a display
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Save ``fig`` as PNG or SVG (by the suffix of ``path``), atomically.
+
+    Raises:
+        ValueError: for a suffix other than ``.png`` or ``.svg``.
+        FileNotFoundError: if the directory does not exist.
+    """
+    p = Path(path)
+    fmt = p.suffix.lower().lstrip(".")
+    if fmt not in _FORMATS:
+        raise ValueError(f"can save a figure as .png or .svg, got {p.name!r}")
+    if not p.parent.is_dir():
+        raise FileNotFoundError(f"directory {p.parent} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # Fixed metadata: no timestamp or version string, so files are reproducible.
+            meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+            fig.savefig(f, format=fmt, metadata=meta)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+# -- history -------------------------------------------------------------------
+
+
+def _history_columns(history: Any) -> dict[str, list[float]]:
+    """``{metric: per-epoch values}`` from the accepted history shapes."""
+    if hasattr(history, "as_dict") and callable(history.as_dict):
+        history = history.as_dict()
+    elif dataclasses.is_dataclass(history) and not isinstance(history, type):
+        history = dataclasses.asdict(history)
+    elif not isinstance(history, (Mapping, Sequence)) and hasattr(history, "__dict__"):
+        history = {k: v for k, v in vars(history).items() if not k.startswith("_")}
+    cols: dict[str, list[float]] = {}
+    if isinstance(history, Mapping):
+        for k, v in history.items():
+            if isinstance(k, str) and isinstance(v, Sequence) and not isinstance(v, str):
+                vals = [x for x in v if isinstance(x, (int, float)) or x is None]
+                if len(vals) == len(v) and vals:
+                    cols[k] = [math.nan if x is None else float(x) for x in vals]
+    elif isinstance(history, Sequence) and not isinstance(history, str):
+        for rec in history:
+            if not isinstance(rec, Mapping):
+                raise TypeError(f"a history sequence must hold per-epoch dicts, got {type(rec).__name__}")
+            for k in rec:
+                cols.setdefault(k, [])
+        for rec in history:
+            for k in cols:
+                x = rec.get(k)
+                cols[k].append(float(x) if isinstance(x, (int, float)) else math.nan)
+    else:
+        raise TypeError(
+            "history must be a History, a dict of per-epoch lists or a list of per-epoch dicts, "
+            f"got {type(history).__name__}"
+        )
+    return cols
+
+
+def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch, train and validation.
+
+    Args:
+        history: an ``nn.History`` (anything with ``as_dict()``, a dataclass or
+            an object with public list attributes), a dict such as
+            ``{"train_loss": [...], "val_loss": [...], "train_acc": [...]}`` or
+            a list of per-epoch dicts.  Keys containing ``loss`` go to the left
+            panel, keys containing ``acc`` to the right.
+        path: if given, save there as PNG or SVG.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        TypeError: for an unsupported history type.
+        ValueError: if the history holds no loss or accuracy series.
+    """
+    cols = _history_columns(history)
+    losses = {k: v for k, v in cols.items() if "loss" in k.lower()}
+    accs = {k: v for k, v in cols.items() if "acc" in k.lower()}
+    if not losses and not accs:
+        raise ValueError(f"history has no loss or accuracy series; keys found: {sorted(cols) or 'none'}")
+    panels = [(t, d) for t, d in (("loss", losses), ("accuracy", accs)) if d]
+    fig, axes = _figure(5.0 * len(panels), 3.6, len(panels))
+    for ax, (title, series) in zip(axes, panels):
+        for name, ys in series.items():
+            ax.plot(range(1, len(ys) + 1), ys, marker="o" if len(ys) <= 30 else None, markersize=3, label=name)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(title)
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+# -- decision boundary ------------------------------------------------------------
+
+
+@contextmanager
+def _eval_mode(model: Any) -> Any:
+    """Switch a module with ``training``/``eval()``/``train()`` to evaluation mode for the block."""
+    was = getattr(model, "training", None)
+    if was is True and callable(getattr(model, "eval", None)) and callable(getattr(model, "train", None)):
+        model.eval()
+        try:
+            yield
+        finally:
+            model.train(True)
+    else:
+        yield
+
+
+def _score(out: Any) -> float:
+    """One number per prediction: the output itself, or the argmax class for several outputs."""
+    if isinstance(out, Value):
+        return out.data
+    if isinstance(out, (int, float)):
+        return float(out)
+    outs = list(out)
+    if len(outs) == 1:
+        return _score(outs[0])
+    datas = [o.data if isinstance(o, Value) else float(o) for o in outs]
+    return float(int(np.argmax(datas)))
+
+
+def decision_grid(
+    model: Any,
+    X: Any,
+    *,
+    resolution: int = 50,
+    margin: float = 0.5,
+    predict: Callable[[np.ndarray], Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's score on a regular grid covering ``X`` (2-D), for plotting.
+
+    Args:
+        model: called on ``[x0, x1]`` (floats), returning a Value or a list of
+            Values; with several outputs the score is the argmax index.
+        X: array of shape (n, 2).
+        resolution: grid points per axis.
+        margin: extra room around the data on each side.
+        predict: optional vectorized path: ``predict(points)`` with points of
+            shape (m, 2) returning m scores (for example a compiled model);
+            it replaces the per-point calls of ``model``.
+
+    Returns:
+        ``(xx, yy, scores)``, each of shape (resolution, resolution).
+
+    Raises:
+        ValueError: if ``X`` is not (n, 2) or ``resolution`` < 2.
+    """
+    pts = np.asarray(X, dtype=float)
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+        raise ValueError(f"the decision boundary needs 2-D data of shape (n, 2), got shape {pts.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    lo = pts.min(axis=0) - margin
+    hi = pts.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    if predict is not None:
+        scores = np.asarray(predict(grid), dtype=float).reshape(-1)
+        if scores.shape[0] != grid.shape[0]:
+            raise ValueError(f"predict returned {scores.shape[0]} scores for {grid.shape[0]} points")
+    else:
+        # Plain recording, not no_grad(): each point's graph is freed by reference
+        # counting as soon as its score is read, and today's engine records faster
+        # than it runs under no_grad() (its slow path checks the mode per op).
+        with _eval_mode(model):
+            scores = np.array([_score(model([float(a), float(b)])) for a, b in grid.tolist()])
+    return xx, yy, scores.reshape(xx.shape)
+
+
+def plot_decision_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    resolution: int = 50,
+    threshold: float = 0.0,
+    predict: Callable[[np.ndarray], Any] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> Figure:
+    """The regions a 2-D classifier assigns to each class, with the data on top.
+
+    For one output the boundary is where the score crosses ``threshold`` (0 for
+    hinge and logit outputs; use 0.5 for a sigmoid output); for several
+    outputs the regions are the argmax classes.
+
+    Args:
+        model: callable on ``[x0, x1]`` returning a Value or a list of Values.
+        X: array (n, 2); y: n labels (any numbers: 0/1, -1/+1, class indices).
+        resolution: grid points per axis (the cost is resolution**2 forward passes
+            unless ``predict`` is given).
+        threshold: the decision level of a single-output model.
+        predict: optional vectorized scorer, see :func:`decision_grid`.
+        path: if given, save there as PNG or SVG.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: for data that is not 2-D or labels of the wrong length.
+    """
+    pts = np.asarray(X, dtype=float)
+    labels = np.asarray(y, dtype=float).reshape(-1)
+    if pts.ndim == 2 and len(labels) != len(pts):
+        raise ValueError(f"X has {len(pts)} points but y has {len(labels)} labels")
+    xx, yy, scores = decision_grid(model, pts, resolution=resolution, predict=predict)
+    fig, (ax,) = _figure(5.5, 4.5)
+    classes = np.unique(labels)
+    # Two classes: the side of the threshold (an argmax index 0/1 works too); more: argmax regions.
+    if len(classes) <= 2:
+        region = (scores > threshold).astype(float)
+        ax.contourf(xx, yy, region, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#f4c7c3"], alpha=0.8)
+        if np.nanmin(scores) < threshold < np.nanmax(scores):
+            ax.contour(xx, yy, scores, levels=[threshold], colors="k", linewidths=1.0)
+    else:
+        ax.contourf(xx, yy, scores, levels=np.arange(len(classes) + 1) - 0.5, cmap="Pastel1", alpha=0.8)
+    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap="coolwarm", edgecolors="k", s=20)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    ax.set_title("decision boundary")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+# -- gradient flow ---------------------------------------------------------------------
+
+
+def gradient_flow(named_parameters: Iterable[tuple[str, Value]]) -> dict[str, tuple[float, float]]:
+    """``{layer prefix: (mean |grad|, max |grad|)}`` in the order layers first appear.
+
+    Raises:
+        TypeError: if an item is not a pair (name, Value).
+    """
+    groups: dict[str, list[float]] = {}
+    for item in named_parameters:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Value)):
+            raise TypeError(f"named_parameters() must yield pairs (name, Value), got {item!r:.80}")
+        name, p = item
+        groups.setdefault(layer_prefix(str(name)), []).append(abs(p.grad))
+    return {k: (float(np.mean(v)), float(np.max(v))) for k, v in groups.items()}
+
+
+def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
+    """Mean (bar) and max (dot) |grad| of the parameters of each layer, on a log scale.
+
+    Call it after ``loss.backward()``.  Layers are the prefixes of the dotted
+    parameter names up to their first index (``layers.0``); a layer whose
+    gradients are all zero is marked "0" at the bottom.
+
+    Args:
+        model: anything with ``named_parameters()`` yielding (name, Value).
+        path: if given, save there as PNG or SVG.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        TypeError: if ``model`` has no ``named_parameters()``.
+        ValueError: if it has no parameters.
+    """
+    named = getattr(model, "named_parameters", None)
+    if not callable(named):
+        raise TypeError(f"plot_gradient_flow() needs a model with named_parameters(), got {type(model).__name__}")
+    flow = gradient_flow(named())
+    if not flow:
+        raise ValueError("the model has no parameters to plot")
+    names = list(flow)
+    means = np.array([flow[k][0] for k in names])
+    maxes = np.array([flow[k][1] for k in names])
+    positive = np.concatenate([means[means > 0], maxes[maxes > 0]])
+    floor = float(positive.min()) / 10 if positive.size and np.isfinite(positive.min()) else 1e-12
+    fig, (ax,) = _figure(max(4.0, 0.9 * len(names) + 2), 3.8)
+    pos = np.arange(len(names))
+    ax.bar(pos, np.where(means > 0, means, floor), color="#4c72b0", label="mean |grad|")
+    ax.plot(pos, np.where(maxes > 0, maxes, floor), "o", color="#dd8452", label="max |grad|")
+    for i in np.flatnonzero(maxes == 0):
+        ax.annotate("0", (pos[i], floor), ha="center", va="bottom")
+    ax.set_yscale("log")
+    ax.set_xticks(pos, names, rotation=30, ha="right")
+    ax.set_ylabel("|grad|")
+    ax.set_title("gradient flow per layer")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
