@@ -1,1 +1,38 @@
-"""nn: neurons, layers, MLPs, losses, optimizers and training on top of ``autograd_core.Value`` (in progress)."""
+"""nn: neural networks on ``autograd_core.Value`` scalars, in the shape a PyTorch user expects.
+
+- :mod:`nn.module`: ``Module`` (parameters, dotted names, train/eval, state dicts);
+- :mod:`nn.layers`: ``Neuron``, ``Layer``, ``MLP``, ``Maxout``, ``Dropout``, ``BatchNorm``;
+- :mod:`nn.losses`: ``mse l1 bce bce_with_logits cross_entropy hinge`` and the L1/L2 penalties;
+- :mod:`nn.optim`: ``SGD``, ``Adam``, ``AdamW`` and learning-rate schedules;
+- :mod:`nn.data`: toy data sets, ``train_test_split`` and ``batches``;
+- :mod:`nn.train`: ``fit``, ``evaluate``, ``predict``, ``History``, ``EarlyStopping``;
+- :mod:`nn.serialize`: ``save`` / ``load`` (JSON, atomic, validated).
+
+Built on the public API of :mod:`autograd_core` only.
+"""
+
+from . import data, losses, optim
+from .layers import MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
+from .module import Module
+from .serialize import load, save
+from .train import EarlyStopping, History, evaluate, fit, predict
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Maxout",
+    "Dropout",
+    "BatchNorm",
+    "losses",
+    "optim",
+    "data",
+    "fit",
+    "evaluate",
+    "predict",
+    "History",
+    "EarlyStopping",
+    "save",
+    "load",
+]

@@ -1,0 +1,486 @@
+"""Layers built from ``Value`` scalars: Neuron, Layer, MLP, Maxout, Dropout, BatchNorm.
+
+Activations are chosen by name (``linear relu tanh sigmoid leaky_relu prelu
+elu``; ``prelu`` learns one slope per neuron) and initial weights by name
+(``uniform`` is micrograd's U(-1, 1), ``normal`` is N(0, sigma^2),
+``xavier`` and ``he`` scale with the fan-in).  Every random draw comes from
+the ``random.Random`` passed in, never from the global RNG, so the same seed
+gives the same model.  A Layer and an MLP always return a list of Values,
+one per output, also for a single output.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from autograd_core import Value, maximum
+
+from .module import Module
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Maxout",
+    "Dropout",
+    "BatchNorm",
+    "make_rng",
+]
+
+#: Activation names a Neuron, Layer or MLP accepts.
+ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "leaky_relu", "prelu", "elu")
+#: Initialisation names; "auto" picks he for the ReLU family and xavier otherwise.
+INITS = ("auto", "uniform", "normal", "xavier", "he")
+
+LEAKY_SLOPE = 0.01  # PyTorch's default negative slope
+PRELU_INIT = 0.25  # PyTorch's initial PReLU slope
+ELU_ALPHA = 1.0
+NORMAL_SIGMA = 0.1  # default sigma of init="normal" (the notes leave sigma open)
+
+
+def make_rng(rng: random.Random | int | None) -> random.Random:
+    """A ``random.Random`` from ``rng``: itself, a new one seeded with an int, or ``Random(0)`` for None.
+
+    Raises:
+        TypeError: for anything else (the global ``random`` module included).
+    """
+    if rng is None:
+        return random.Random(0)
+    if isinstance(rng, random.Random):
+        return rng
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        return random.Random(rng)
+    raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
+
+
+def _check_count(name: str, n: Any, minimum: int = 1) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n}")
+    return int(n)
+
+
+def _check_activation(activation: Any) -> str:
+    if not isinstance(activation, str):
+        raise TypeError(f"activation must be a str, one of {', '.join(ACTIVATIONS)}; got {type(activation).__name__}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _resolve_init(init: Any, activation: str) -> str:
+    if not isinstance(init, str):
+        raise TypeError(f"init must be a str, one of {', '.join(INITS)}; got {type(init).__name__}")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    if init == "auto":
+        # He keeps the variance of ReLU-like units; Xavier that of symmetric ones.
+        return "he" if activation in ("relu", "leaky_relu", "prelu", "elu") else "xavier"
+    return init
+
+
+def _draw(rng: random.Random, init: str, fan_in: int, fan_out: int) -> float:
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0)
+    if init == "normal":
+        return rng.gauss(0.0, NORMAL_SIGMA)
+    if init == "xavier":
+        # Glorot uniform: Var = 2 / (fan_in + fan_out).
+        a = math.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-a, a)
+    # he (Kaiming normal): Var = 2 / fan_in.
+    return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+
+
+def _as_inputs(x: Any, nin: int, who: str) -> list[Any]:
+    """``x`` as a list of Values/floats of length ``nin``; clear errors otherwise."""
+    if isinstance(x, (Value, numbers.Real)):
+        raise TypeError(f"{who} expects a list of {nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
+    try:
+        xs = list(x)
+    except TypeError:
+        raise TypeError(f"{who} expects a list of {nin} inputs, got {type(x).__name__}") from None
+    if len(xs) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}: {xs!r:.200}")
+    out: list[Any] = []
+    for i, v in enumerate(xs):
+        if isinstance(v, Value):
+            out.append(v)
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+            out.append(float(v))
+        else:
+            raise TypeError(f"{who} input {i} must be a Value or a real number, got {type(v).__name__}")
+    return out
+
+
+class Neuron(Module):
+    """One unit: ``activation(w . x + b)``.
+
+    Args:
+        nin: number of inputs.
+        activation: one of :data:`ACTIVATIONS`.
+        init: one of :data:`INITS` ("auto": he for ReLU-like, xavier otherwise).
+        rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+        fan_out: fan-out used by xavier init (the layer width; 1 for a lone neuron).
+
+    Raises:
+        TypeError, ValueError: for a bad argument.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        rng: random.Random | int | None = None,
+        fan_out: int = 1,
+    ) -> None:
+        self.nin = _check_count("nin", nin)
+        self.activation = _check_activation(activation)
+        self.init = _resolve_init(init, self.activation)
+        r = make_rng(rng)
+        self.w = [Value(_draw(r, self.init, self.nin, fan_out)) for _ in range(self.nin)]
+        self.b = Value(0.0)
+        if self.activation == "prelu":
+            self.slope = Value(PRELU_INIT)
+
+    def _pre(self, xs: list[Any]) -> Value:
+        act = self.b
+        for wi, xi in zip(self.w, xs):
+            act = act + wi * xi
+        return act
+
+    def _activate(self, act: Value) -> Value:
+        a = self.activation
+        if a == "relu":
+            return act.relu()
+        if a == "tanh":
+            return act.tanh()
+        if a == "sigmoid":
+            return act.sigmoid()
+        if a == "leaky_relu":
+            return act.leaky_relu(LEAKY_SLOPE)
+        if a == "prelu":
+            return act.leaky_relu(self.slope)
+        if a == "elu":
+            return act.elu(ELU_ALPHA)
+        return act
+
+    def __call__(self, x: Any) -> Value:
+        """The neuron's output for one sample ``x`` (a list of ``nin`` Values or numbers).
+
+        Raises:
+            ValueError: if ``x`` does not have ``nin`` entries.
+        """
+        return self._activate(self._pre(_as_inputs(x, self.nin, "Neuron")))
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def _own_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"weight": [self.w], "bias": [self.b]}
+        if self.activation == "prelu":
+            state["slope"] = [self.slope]
+        return state
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """``nout`` neurons that all see the same inputs; returns a list of ``nout`` Values.
+
+    Args:
+        nin: inputs per neuron.
+        nout: number of neurons (outputs).
+        activation: one of :data:`ACTIVATIONS`.
+        init: one of :data:`INITS`.
+        rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+
+    Raises:
+        TypeError, ValueError: for a bad argument.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        rng: random.Random | int | None = None,
+    ) -> None:
+        self.nin = _check_count("nin", nin)
+        self.nout = _check_count("nout", nout)
+        self.activation = _check_activation(activation)
+        r = make_rng(rng)
+        self.neurons = [Neuron(self.nin, activation, init=init, rng=r, fan_out=self.nout) for _ in range(self.nout)]
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The ``nout`` outputs for one sample ``x``.
+
+        Raises:
+            ValueError: if ``x`` does not have ``nin`` entries.
+        """
+        xs = _as_inputs(x, self.nin, "Layer")
+        return [n._activate(n._pre(xs)) for n in self.neurons]
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def _own_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
+        if self.activation == "prelu":
+            state["slope"] = [n.slope for n in self.neurons]
+        return state
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self.nout}, activation={self.activation!r}"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: hidden layers with ``activation``, the last with ``output_activation``.
+
+    Args:
+        nin: number of inputs.
+        nouts: the width of every layer, the last being the number of outputs.
+        activation: activation of the hidden layers.
+        output_activation: activation of the last layer ("linear" by default).
+        init: one of :data:`INITS`.
+        rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+
+    Raises:
+        TypeError, ValueError: for a bad argument.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        *,
+        output_activation: str = "linear",
+        init: str = "auto",
+        rng: random.Random | int | None = None,
+    ) -> None:
+        self.nin = _check_count("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+            raise TypeError(f"nouts must be a list of layer widths such as [16, 16, 1], got {type(nouts).__name__}")
+        if not nouts:
+            raise ValueError("nouts must name at least one layer width, e.g. [16, 16, 1]")
+        self.nouts = [_check_count(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        self.activation = _check_activation(activation)
+        self.output_activation = _check_activation(output_activation)
+        r = make_rng(rng)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, rng=r)
+            for i in range(len(self.nouts))
+        ]
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The outputs (a list, one per unit of the last layer) for one sample ``x``.
+
+        Raises:
+            ValueError: if ``x`` does not have ``nin`` entries (the message names both lengths).
+        """
+        out: list[Any] = _as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = [n._activate(n._pre(out)) for n in layer.neurons]
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r}"
+
+
+class Maxout(Module):
+    """A maxout layer: output j is the largest of ``pieces`` affine functions of the input.
+
+    The weights are stored as one linear map of ``nout * pieces`` rows (row
+    ``j * pieces + k`` is piece k of output j), which is how a maxout layer is
+    written in PyTorch: ``Linear(nin, nout * pieces)`` then a max over pieces.
+
+    Args:
+        nin: number of inputs.
+        nout: number of outputs.
+        pieces: affine pieces per output (at least 2).
+        init: one of :data:`INITS` ("auto" means xavier here).
+        rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+
+    Raises:
+        TypeError, ValueError: for a bad argument.
+    """
+
+    def __init__(
+        self, nin: int, nout: int, pieces: int = 2, *, init: str = "auto", rng: random.Random | int | None = None
+    ) -> None:
+        self.nin = _check_count("nin", nin)
+        self.nout = _check_count("nout", nout)
+        self.pieces = _check_count("pieces", pieces, 2)
+        r = make_rng(rng)
+        self.neurons = [
+            Neuron(self.nin, "linear", init=init, rng=r, fan_out=self.nout) for _ in range(self.nout * self.pieces)
+        ]
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The ``nout`` outputs for one sample ``x``.
+
+        Raises:
+            ValueError: if ``x`` does not have ``nin`` entries.
+        """
+        xs = _as_inputs(x, self.nin, "Maxout")
+        outs = []
+        for j in range(self.nout):
+            group = self.neurons[j * self.pieces : (j + 1) * self.pieces]
+            best = group[0]._pre(xs)
+            for n in group[1:]:
+                best = maximum(best, n._pre(xs))
+            outs.append(best)
+        return outs
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Maxout", "nin": self.nin, "nout": self.nout, "pieces": self.pieces}
+
+    def _own_state(self) -> dict[str, Any]:
+        return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self.nout}, pieces={self.pieces}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode each input is zeroed with probability ``p``, the rest scaled by 1/(1-p).
+
+    In evaluation mode it returns its input unchanged, so no rescaling is needed
+    at test time.
+
+    Args:
+        p: drop probability, 0 <= p < 1.
+        rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+
+    Raises:
+        TypeError, ValueError: for a bad ``p``.
+    """
+
+    p: float
+    _rng: random.Random
+
+    def __init__(self, p: float = 0.5, *, rng: random.Random | int | None = None) -> None:
+        if not isinstance(p, numbers.Real) or isinstance(p, bool):
+            raise TypeError(f"Dropout p must be a number in [0, 1), got {type(p).__name__}")
+        if not 0.0 <= float(p) < 1.0:
+            raise ValueError(f"Dropout p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self._rng = make_rng(rng)
+
+    def __call__(self, x: Any) -> list[Any]:
+        """``x`` (a list) with dropout applied in training mode; ``x`` itself as a list in evaluation mode."""
+        xs = list(x)
+        if not self.training or self.p == 0.0:
+            return xs
+        keep = 1.0 / (1.0 - self.p)
+        r = self._rng.random
+        return [xi * 0.0 if r() < self.p else xi * keep for xi in xs]
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Dropout", "p": self.p}
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm(Module):
+    """Batch normalization of each feature over a mini-batch, with learnable scale (weight) and shift (bias).
+
+    Training mode normalizes with the batch mean and biased variance and updates
+    the running statistics (``running = (1 - momentum) * running + momentum *
+    batch``, with the unbiased variance, as PyTorch); evaluation mode uses the
+    running statistics.
+
+    Args:
+        num_features: features per sample.
+        momentum: weight of the newest batch in the running statistics, in (0, 1].
+        eps: added to the variance before the square root.
+
+    Raises:
+        TypeError, ValueError: for a bad argument.
+    """
+
+    num_features: int
+    momentum: float
+    eps: float
+    weight: list[Value]
+    bias: list[Value]
+    running_mean: list[float]
+    running_var: list[float]
+
+    def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
+        self.num_features = _check_count("num_features", num_features)
+        if not isinstance(momentum, numbers.Real) or not 0.0 < float(momentum) <= 1.0:
+            raise ValueError(f"BatchNorm momentum must be a number in (0, 1], got {momentum!r}")
+        if not isinstance(eps, numbers.Real) or not float(eps) > 0.0:
+            raise ValueError(f"BatchNorm eps must be a positive number, got {eps!r}")
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.weight = [Value(1.0) for _ in range(self.num_features)]
+        self.bias = [Value(0.0) for _ in range(self.num_features)]
+        self.running_mean = [0.0] * self.num_features
+        self.running_var = [1.0] * self.num_features
+
+    def __call__(self, batch: Any) -> list[list[Value]]:
+        """Normalize a batch: a list of samples, each a list of ``num_features`` Values or numbers.
+
+        Raises:
+            ValueError: for a sample of the wrong length, or a batch of one sample in training mode.
+        """
+        rows = [_as_inputs(s, self.num_features, "BatchNorm sample") for s in batch]
+        n = len(rows)
+        if n == 0:
+            raise ValueError("BatchNorm needs a batch of at least one sample, got an empty batch")
+        cols: list[list[Value]] = [[] for _ in range(n)]
+        for j in range(self.num_features):
+            feat = [r[j] if isinstance(r[j], Value) else Value(r[j]) for r in rows]
+            if self.training:
+                if n < 2:
+                    raise ValueError("BatchNorm in training mode needs at least 2 samples per batch; call eval() first")
+                mean = sum(feat, Value(0.0)) * (1.0 / n)
+                centered = [f - mean for f in feat]
+                var = sum((c * c for c in centered), Value(0.0)) * (1.0 / n)
+                inv = (var + self.eps) ** -0.5
+                m = self.momentum
+                self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean.data
+                self.running_var[j] = (1 - m) * self.running_var[j] + m * var.data * n / (n - 1)
+                normed = [c * inv for c in centered]
+            else:
+                scale = 1.0 / math.sqrt(self.running_var[j] + self.eps)
+                normed = [(f - self.running_mean[j]) * scale for f in feat]
+            for i in range(n):
+                cols[i].append(normed[i] * self.weight[j] + self.bias[j])
+        return cols
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "BatchNorm", "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
+
+    def _own_state(self) -> dict[str, Any]:
+        return {"weight": self.weight, "bias": self.bias}
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
