@@ -9,6 +9,7 @@ the hypothesis strategies and the renderer all read.
 """
 
 from ._state import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import register
@@ -32,4 +33,7 @@ __all__ = [
     "register",
     "maximum",
     "minimum",
+    "compile",
+    "Compiled",
+    "TraceError",
 ]

@@ -14,7 +14,12 @@ to know about a primitive:
   receives the op's constant parameters);
 * ``domain``: for each input, open intervals on which the op is smooth; the
   hypothesis strategies and the gradient checker draw points from them;
-* ``formula``: the derivative in words, for docs and error messages.
+* ``formula``: the derivative in words, for docs and error messages;
+* ``vforward`` and ``vrule`` (optional): the same forward and rule on 1-D
+  float64 numpy arrays (one entry per sample; masks with ``np.where``), used
+  by the batched replay of :mod:`autograd_core.compile`.  Inputs may mix
+  arrays and floats (numpy broadcasting).  An op without them still compiles:
+  the replay loops over the samples with ``forward`` and ``rule``.
 
 The engine, the gradient checker, the hypothesis strategies, the tracer and
 the renderer all read this registry; adding an op is one :func:`register`
@@ -63,6 +68,10 @@ class OpSpec:
     params: tuple[str, ...] = ()
     #: For each parameter, intervals from which test values are drawn.
     param_domain: tuple[tuple[Interval, ...], ...] = ()
+    #: ``forward`` on numpy arrays (batched replay); None: loop over samples.
+    vforward: Callable[..., Any] | None = None
+    #: ``rule`` on numpy arrays, same signature; None: loop over samples.
+    vrule: Callable[..., tuple[Any, ...]] | None = None
 
     def format_label(self, ctx: tuple[float, ...] | None) -> str:
         """The graph label of a node of this op with constant parameters ``ctx``."""
@@ -356,6 +365,84 @@ def _minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
 
 
 # --------------------------------------------------------------------------
+# Vectorized forms for the batched compiled replay: the same math on 1-D
+# float64 arrays (one entry per sample), possibly mixed with floats.  Callers
+# run them under ``np.errstate(all="ignore")``; numpy then gives the same IEEE
+# results as the float functions above.  Masks use np.where, whose branches
+# are both evaluated: harmless, as the unused branch is discarded.
+# --------------------------------------------------------------------------
+
+
+def v_sigmoid(x: Any) -> Any:
+    """sigmoid on arrays, without overflow: e ** -|x| is in (0, 1]."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def v_softplus(x: Any) -> Any:
+    """softplus on arrays, exact and finite for large |x| (as f_softplus)."""
+    return np.where(x > 0, x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _v_pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    gx = g * y * np.power(x, y - 1.0)
+    # As the float rule: 0 for the log term at x == 0 when y > 0.
+    gy = np.where((x == 0) & (y > 0), 0.0, g * out * np.log(x))
+    return gx, gy
+
+
+def _v_pow_const_rule(g: Any, out: Any, x: Any, k: float) -> tuple[Any]:
+    if k == 0:
+        return (0.0,)
+    return (g * k * np.power(x, k - 1.0),)
+
+
+def _v_abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (np.where(x > 0, g, np.where(x < 0, -g, 0.0 * g)),)
+
+
+def _v_relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (np.where(x > 0, g, 0.0 * g),)
+
+
+def _v_leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
+    return (np.where(x > 0, g, g * slope),)
+
+
+def _v_prelu_rule(g: Any, out: Any, x: Any, a: Any) -> tuple[Any, Any]:
+    pos = x > 0
+    return np.where(pos, g, g * a), np.where(pos, 0.0 * g, g * x)
+
+
+def _v_elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
+    return (np.where(x > 0, g, g * (out + alpha)),)
+
+
+def _v_softplus_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * v_sigmoid(x),)
+
+
+def _v_sin_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * np.cos(x),)
+
+
+def _v_cos_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (-g * np.sin(x),)
+
+
+def _v_maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    half, zero = g * 0.5, 0.0 * g
+    gt, lt = x > y, x < y
+    return np.where(gt, g, np.where(lt, zero, half)), np.where(gt, zero, np.where(lt, g, half))
+
+
+def _v_minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    half, zero = g * 0.5, 0.0 * g
+    lt, gt = x < y, x > y
+    return np.where(lt, g, np.where(gt, zero, half)), np.where(lt, zero, np.where(gt, g, half))
+
+
+# --------------------------------------------------------------------------
 # Registration
 # --------------------------------------------------------------------------
 
@@ -389,6 +476,8 @@ def register(
     params: tuple[str, ...] = (),
     param_domain: Any = None,
     replace: bool = False,
+    vforward: Callable[..., Any] | None = None,
+    vrule: Callable[..., tuple[Any, ...]] | None = None,
 ) -> Callable[..., Value]:
     """Add a primitive op to the registry and return a callable that applies it.
 
@@ -407,6 +496,11 @@ def register(
         params: names of constant parameters passed after the inputs.
         param_domain: per parameter, intervals to draw test values from.
         replace: allow replacing an existing entry of the same name.
+        vforward: optional ``forward`` on 1-D float64 numpy arrays (inputs may
+            mix arrays and floats), for the batched compiled replay.
+        vrule: optional ``rule`` on numpy arrays, same signature as ``rule``
+            (masks with ``np.where``).  Without these two a compiled batch
+            loops over its samples with ``forward`` and ``rule``.
 
     Returns:
         ``apply(*inputs, *params) -> Value``.
@@ -420,6 +514,9 @@ def register(
         raise ValueError(f"op {name!r} is already registered; pass replace=True to override it")
     if not callable(forward) or not callable(rule):
         raise TypeError(f"op {name!r}: forward and rule must be callables")
+    for what, fn in (("vforward", vforward), ("vrule", vrule)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"op {name!r}: {what} must be a callable or None, got {type(fn).__name__}")
     if not isinstance(arity, int) or arity < 1:
         raise ValueError(f"op {name!r}: arity must be a positive int, got {arity!r}")
     params = tuple(params)
@@ -437,6 +534,8 @@ def register(
         formula=formula,
         params=params,
         param_domain=pdom,
+        vforward=vforward,
+        vrule=vrule,
     )
     _REGISTRY[name] = spec
     from .value import applier  # deferred: value.py imports this module
@@ -459,16 +558,36 @@ def _builtin(
     return spec
 
 
-ADD = _builtin("add", 2, float.__add__, _add_rule, label="+", formula="d(x+y) = dx + dy")
-SUB = _builtin("sub", 2, float.__sub__, _sub_rule, label="-", formula="d(x-y) = dx - dy")
-MUL = _builtin("mul", 2, float.__mul__, _mul_rule, label="*", formula="d(xy) = y dx + x dy")
-DIV = _builtin("div", 2, f_div, _div_rule, label="/", domain=(REAL, _NONZERO), formula="d(x/y) = dx/y - x/y**2 dy")
-NEG = _builtin("neg", 1, float.__neg__, _neg_rule, label="-", formula="d(-x) = -dx")
+ADD = _builtin(
+    "add", 2, float.__add__, _add_rule, vforward=np.add, vrule=_add_rule, label="+", formula="d(x+y) = dx + dy"
+)
+SUB = _builtin(
+    "sub", 2, float.__sub__, _sub_rule, vforward=np.subtract, vrule=_sub_rule, label="-", formula="d(x-y) = dx - dy"
+)
+MUL = _builtin(
+    "mul", 2, float.__mul__, _mul_rule, vforward=np.multiply, vrule=_mul_rule, label="*", formula="d(xy) = y dx + x dy"
+)
+DIV = _builtin(
+    "div",
+    2,
+    f_div,
+    _div_rule,
+    vforward=np.divide,
+    vrule=_div_rule,
+    label="/",
+    domain=(REAL, _NONZERO),
+    formula="d(x/y) = dx/y - x/y**2 dy",
+)
+NEG = _builtin(
+    "neg", 1, float.__neg__, _neg_rule, vforward=np.negative, vrule=_neg_rule, label="-", formula="d(-x) = -dx"
+)
 POW = _builtin(
     "pow",
     2,
     f_pow,
     _pow_rule,
+    vforward=np.power,
+    vrule=_v_pow_rule,
     label="**",
     domain=(_POS, ((-3.0, 3.0),)),
     formula="d(x**y) = y x**(y-1) dx + x**y log(x) dy",
@@ -478,28 +597,61 @@ POW_CONST = _builtin(
     1,
     f_pow,
     _pow_const_rule,
+    vforward=np.power,
+    vrule=_v_pow_const_rule,
     label="**{0}",
     domain=(_POS,),
     params=("exponent",),
     param_domain=(((-3.0, 3.0),),),
     formula="d(x**k) = k x**(k-1) dx",
 )
-ABS = _builtin("abs", 1, abs, _abs_rule, domain=(_NONZERO,), formula="d|x| = sign(x) dx")
-EXP = _builtin("exp", 1, f_exp, _exp_rule, formula="d exp(x) = exp(x) dx")
-LOG = _builtin("log", 1, f_log, _log_rule, domain=(_POS,), formula="d log(x) = dx / x")
-SQRT = _builtin("sqrt", 1, f_sqrt, _sqrt_rule, domain=(_POS,), formula="d sqrt(x) = dx / (2 sqrt(x))")
-TANH = _builtin("tanh", 1, math.tanh, _tanh_rule, formula="d tanh(x) = (1 - tanh(x)**2) dx")
+ABS = _builtin(
+    "abs", 1, abs, _abs_rule, vforward=np.abs, vrule=_v_abs_rule, domain=(_NONZERO,), formula="d|x| = sign(x) dx"
+)
+EXP = _builtin("exp", 1, f_exp, _exp_rule, vforward=np.exp, vrule=_exp_rule, formula="d exp(x) = exp(x) dx")
+LOG = _builtin(
+    "log", 1, f_log, _log_rule, vforward=np.log, vrule=_log_rule, domain=(_POS,), formula="d log(x) = dx / x"
+)
+SQRT = _builtin(
+    "sqrt",
+    1,
+    f_sqrt,
+    _sqrt_rule,
+    vforward=np.sqrt,
+    vrule=_sqrt_rule,
+    domain=(_POS,),
+    formula="d sqrt(x) = dx / (2 sqrt(x))",
+)
+TANH = _builtin(
+    "tanh", 1, math.tanh, _tanh_rule, vforward=np.tanh, vrule=_tanh_rule, formula="d tanh(x) = (1 - tanh(x)**2) dx"
+)
 SIGMOID = _builtin(
-    "sigmoid", 1, f_sigmoid, _sigmoid_rule, label="σ", formula="d sigmoid(x) = sigmoid(x) (1 - sigmoid(x)) dx"
+    "sigmoid",
+    1,
+    f_sigmoid,
+    _sigmoid_rule,
+    vforward=v_sigmoid,
+    vrule=_sigmoid_rule,
+    label="σ",
+    formula="d sigmoid(x) = sigmoid(x) (1 - sigmoid(x)) dx",
 )
 RELU = _builtin(
-    "relu", 1, lambda x: 0.0 if x <= 0 else x, _relu_rule, domain=(_NONZERO,), formula="d relu(x) = [x > 0] dx"
+    "relu",
+    1,
+    lambda x: 0.0 if x <= 0 else x,
+    _relu_rule,
+    vforward=lambda x: np.where(x <= 0, 0.0, x),
+    vrule=_v_relu_rule,
+    domain=(_NONZERO,),
+    formula="d relu(x) = [x > 0] dx",
 )
 LEAKY_RELU = _builtin(
     "leaky_relu",
     1,
     lambda x, s: x if x > 0 else x * s,
     _leaky_relu_rule,
+    vforward=lambda x, s: np.where(x > 0, x, x * s),
+    vrule=_v_leaky_relu_rule,
     label="leaky_relu({0})",
     domain=(_NONZERO,),
     params=("slope",),
@@ -511,6 +663,8 @@ PRELU = _builtin(
     2,
     lambda x, a: x if x > 0 else x * a,
     _prelu_rule,
+    vforward=lambda x, a: np.where(x > 0, x, x * a),
+    vrule=_v_prelu_rule,
     domain=(_NONZERO, ((0.01, 0.5),)),
     formula="d prelu(x, a) = (1 if x > 0 else a) dx + (0 if x > 0 else x) da",
 )
@@ -519,15 +673,25 @@ ELU = _builtin(
     1,
     lambda x, a: x if x > 0 else a * math.expm1(x),
     _elu_rule,
+    vforward=lambda x, a: np.where(x > 0, x, a * np.expm1(x)),
+    vrule=_v_elu_rule,
     label="elu({0})",
     domain=(_NONZERO,),
     params=("alpha",),
     param_domain=(((0.5, 2.0),),),
     formula="d elu(x) = (1 if x > 0 else alpha exp(x)) dx",
 )
-SOFTPLUS = _builtin("softplus", 1, f_softplus, _softplus_rule, formula="d softplus(x) = sigmoid(x) dx")
-SIN = _builtin("sin", 1, f_sin, _sin_rule, formula="d sin(x) = cos(x) dx")
-COS = _builtin("cos", 1, f_cos, _cos_rule, formula="d cos(x) = -sin(x) dx")
+SOFTPLUS = _builtin(
+    "softplus",
+    1,
+    f_softplus,
+    _softplus_rule,
+    vforward=v_softplus,
+    vrule=_v_softplus_rule,
+    formula="d softplus(x) = sigmoid(x) dx",
+)
+SIN = _builtin("sin", 1, f_sin, _sin_rule, vforward=np.sin, vrule=_v_sin_rule, formula="d sin(x) = cos(x) dx")
+COS = _builtin("cos", 1, f_cos, _cos_rule, vforward=np.cos, vrule=_v_cos_rule, formula="d cos(x) = -sin(x) dx")
 # |x| > 0.5 > |y|: both branches are drawn (x > y for x > 0), never a tie.
 _APART = (((-5.0, -0.5), (0.5, 5.0)), ((-0.4, 0.4),))
 MAXIMUM = _builtin(
@@ -535,6 +699,8 @@ MAXIMUM = _builtin(
     2,
     f_maximum,
     _maximum_rule,
+    vforward=np.maximum,
+    vrule=_v_maximum_rule,
     label="max",
     domain=_APART,
     formula="d max(x, y) = [x > y] dx + [y > x] dy (a tie splits evenly)",
@@ -544,6 +710,8 @@ MINIMUM = _builtin(
     2,
     f_minimum,
     _minimum_rule,
+    vforward=np.minimum,
+    vrule=_v_minimum_rule,
     label="min",
     domain=_APART,
     formula="d min(x, y) = [x < y] dx + [y < x] dy (a tie splits evenly)",
