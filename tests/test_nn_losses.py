@@ -1,0 +1,149 @@
+"""nn.losses against closed forms and numpy, including extreme logits."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd_core import Value
+from nn import losses
+
+
+def _vals(xs: list[float]) -> list[Value]:
+    return [Value(x) for x in xs]
+
+
+def test_mse_value_and_gradient_match_closed_form() -> None:
+    p = _vals([1.0, 2.0, 4.0])
+    t = [0.0, 2.0, 1.0]
+    loss = losses.mse(p, t)
+    assert loss.data == pytest.approx((1 + 0 + 9) / 3)
+    loss.backward()
+    assert [v.grad for v in p] == pytest.approx([2 * 1 / 3, 0.0, 2 * 3 / 3])
+
+
+def test_l1_value_and_gradient_match_closed_form() -> None:
+    p = _vals([1.0, -2.0])
+    loss = losses.l1(p, [0.0, 1.0])
+    assert loss.data == pytest.approx(2.0)
+    loss.backward()
+    assert [v.grad for v in p] == pytest.approx([0.5, -0.5])
+
+
+def test_bce_matches_numpy_log_loss_and_gradient() -> None:
+    probs = np.array([0.9, 0.2, 0.6, 0.5])
+    y = np.array([1, 0, 0, 1])
+    p = _vals(list(probs))
+    loss = losses.bce(p, list(y))
+    ref = -np.mean(y * np.log(probs) + (1 - y) * np.log(1 - probs))
+    assert loss.data == pytest.approx(ref, rel=1e-12)
+    loss.backward()
+    ref_grad = (probs - y) / (probs * (1 - probs)) / len(y)
+    np.testing.assert_allclose([v.grad for v in p], ref_grad, rtol=1e-10)
+
+
+def test_bce_clamps_log_at_zero_probability() -> None:
+    loss = losses.bce([0.0], [1])
+    assert loss.data == 100.0
+    with pytest.raises(ValueError, match="use bce_with_logits"):
+        losses.bce([1.5], [1])
+
+
+def test_bce_with_logits_matches_numpy_and_gradient_is_sigmoid_minus_target() -> None:
+    z = np.array([2.0, -1.0, 0.0, 3.5])
+    y = np.array([1, 0, 1, 0])
+    zs = _vals(list(z))
+    loss = losses.bce_with_logits(zs, list(y))
+    s = 1 / (1 + np.exp(-z))
+    assert loss.data == pytest.approx(-np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose([v.grad for v in zs], (s - y) / 4, rtol=1e-10)
+
+
+@pytest.mark.parametrize(("z", "t", "loss", "grad"), [(1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0),
+                                                      (-1000.0, 0, 0.0, 0.0), (-1000.0, 1, 1000.0, -1.0)])
+def test_bce_with_logits_is_stable_at_plus_minus_1000(z: float, t: int, loss: float, grad: float) -> None:
+    v = Value(z)
+    out = losses.bce_with_logits([v], [t])
+    assert out.data == loss
+    out.backward()
+    assert v.grad == grad
+
+
+def test_cross_entropy_matches_numpy_softmax() -> None:
+    z = np.array([1.0, 2.0, 0.5])
+    zs = _vals(list(z))
+    loss = losses.cross_entropy(zs, 1)
+    soft = np.exp(z) / np.exp(z).sum()
+    assert loss.data == pytest.approx(-np.log(soft[1]), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose([v.grad for v in zs], soft - np.eye(3)[1], rtol=1e-10, atol=1e-15)
+
+
+def test_cross_entropy_batched_is_the_mean_over_samples() -> None:
+    batch = [[1.0, 2.0], [3.0, -1.0], [0.0, 0.0]]
+    targets = [0, 0, 1]
+    got = losses.cross_entropy([_vals(r) for r in batch], targets).data
+    ref = np.mean([losses.cross_entropy(_vals(r), t).data for r, t in zip(batch, targets)])
+    assert got == pytest.approx(ref, rel=1e-12)
+    assert losses.cross_entropy([_vals([0.0, 0.0])], [1]).data == pytest.approx(math.log(2))
+
+
+def test_cross_entropy_is_stable_for_logits_of_1000() -> None:
+    zs = _vals([1000.0, -1000.0, 0.0])
+    loss = losses.cross_entropy(zs, 1)
+    assert loss.data == pytest.approx(2000.0)
+    loss.backward()
+    assert [v.grad for v in zs] == pytest.approx([1.0, -1.0, 0.0])
+    assert all(math.isfinite(v.grad) for v in zs)
+    assert losses.cross_entropy(_vals([1000.0, 1000.0]), 0).data == pytest.approx(math.log(2))
+
+
+def test_cross_entropy_rejects_bad_targets() -> None:
+    with pytest.raises(ValueError, match="out of range for 3 classes"):
+        losses.cross_entropy(_vals([1.0, 2.0, 3.0]), 3)
+    with pytest.raises(TypeError, match="class index"):
+        losses.cross_entropy(_vals([1.0, 2.0]), 0.5)
+    with pytest.raises(ValueError, match="2 samples but 1 targets"):
+        losses.cross_entropy([[1.0, 2.0], [1.0, 2.0]], [0])
+
+
+def test_hinge_is_micrograds_max_margin_loss() -> None:
+    s = _vals([2.0, 0.5, -0.3])
+    loss = losses.hinge(s, [1, 1, -1])
+    assert loss.data == pytest.approx((0.0 + 0.5 + 0.7) / 3)
+    loss.backward()
+    assert [v.grad for v in s] == pytest.approx([0.0, -1 / 3, 1 / 3])
+    with pytest.raises(ValueError, match="must be -1 or \\+1"):
+        losses.hinge(s, [0, 1, 1])
+
+
+def test_penalties_are_sums_of_abs_and_squares() -> None:
+    ps = _vals([0.5, -2.0, 0.0])
+    l1, l2 = losses.l1_penalty(ps), losses.l2_penalty(ps)
+    assert (l1.data, l2.data) == (2.5, 4.25)
+    (l1 + l2).backward()
+    assert [p.grad for p in ps] == [1.0 + 1.0, -1.0 - 4.0, 0.0]
+
+
+def test_lecture_l1_prefers_sparse_l2_prefers_spread_weights() -> None:
+    # Lecture 05: theta1 = [0, 0.75, 0] and theta2 = [0.25, 0.5, 0.25] give the same
+    # output on x = [1, 2, 1]; L1 favours the sparse theta1, L2 the spread theta2.
+    x = [1.0, 2.0, 1.0]
+    t1, t2 = _vals([0.0, 0.75, 0.0]), _vals([0.25, 0.5, 0.25])
+    assert sum(a * b.data for a, b in zip(x, t1)) == sum(a * b.data for a, b in zip(x, t2)) == 1.5
+    assert (losses.l1_penalty(t1).data, losses.l1_penalty(t2).data) == (0.75, 1.0)
+    assert (losses.l2_penalty(t1).data, losses.l2_penalty(t2).data) == (0.5625, 0.375)
+
+
+def test_losses_reject_mismatched_or_empty_batches() -> None:
+    with pytest.raises(ValueError, match="2 predictions but 1 targets"):
+        losses.mse([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="empty"):
+        losses.l1([], [])
+    with pytest.raises(TypeError, match="takes a batch"):
+        losses.mse(Value(1.0), 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="target 0 must be a real number"):
+        losses.mse([1.0], ["a"])
