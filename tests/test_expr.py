@@ -1,0 +1,296 @@
+"""Tests of the safe expression parser ``autograd_core.expr``."""
+
+from __future__ import annotations
+
+import ast
+import math
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import Value, grad, ops
+from autograd_core import expr as expr_mod
+from autograd_core.expr import ExpressionError, functions, parse
+
+# --- what it accepts, against float math written out by hand ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("(x+y)*z", {"x": 1, "y": -3, "z": 4}, -8.0),
+        ("x**3", {"x": 2}, 8.0),
+        ("-x**2", {"x": 3}, -9.0),  # ** binds tighter than unary minus, as in Python
+        ("+x - -y", {"x": 1, "y": 2}, 3.0),
+        ("x / y", {"x": 1, "y": 4}, 0.25),
+        ("tanh(x*w + b)", {"x": 1, "w": 0.5, "b": 0}, math.tanh(0.5)),
+        ("exp(log(x)) + sqrt(x)", {"x": 4}, 6.0),
+        ("1/(1 + exp(-(b + w0*x0 + w1*x1)))", {"b": -3, "w0": 2, "x0": -1, "w1": -3, "x1": -2}, 1 / (1 + math.exp(-1))),
+        ("maximum(a, b) - minimum(a, b)", {"a": 2, "b": 5}, 3.0),
+        ("leaky_relu(x, 0.1)", {"x": -2}, -0.2),
+        ("leaky_relu(x)", {"x": -2}, -0.02),  # Value.leaky_relu's default slope 0.01
+        ("elu(x, 2.0)", {"x": -1}, 2.0 * math.expm1(-1)),
+        ("elu(x)", {"x": -1}, math.expm1(-1)),
+        ("2**x", {"x": 3}, 8.0),
+        ("x**y", {"x": 2, "y": 0.5}, math.sqrt(2)),
+        (
+            "sigmoid(x) + softplus(x) + sin(x) + cos(x) + abs(x) + relu(x)",
+            {"x": 0.3},
+            1 / (1 + math.exp(-0.3)) + math.log1p(math.exp(0.3)) + math.sin(0.3) + math.cos(0.3) + 0.3 + 0.3,
+        ),
+        ("1e3 * x", {"x": 2}, 2000.0),
+    ],
+)
+def test_parse_evaluates_like_float_math(text: str, env: dict[str, float], expected: float) -> None:
+    out = parse(text).evaluate(env)
+    assert isinstance(out, Value)
+    assert out.data == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_parse_variables_in_order_of_first_appearance() -> None:
+    assert parse("z*y + x*z").variables == ("z", "y", "x")
+    assert parse("2 + 3").variables == ()
+
+
+def test_parse_builds_differentiable_graph_with_named_leaves() -> None:
+    e = parse("(x+y)*z")
+    xs = [Value(1.0, "x"), Value(-3.0, "y"), Value(4.0, "z")]
+    f = e(*xs)
+    f.backward()
+    assert [x.grad for x in xs] == [4.0, 4.0, -2.0]  # lecture 05's worked example
+    leaves = e.evaluate({"x": 1, "y": 2, "z": 3}).parents[0].parents
+    assert [v.label for v in leaves] == ["x", "y"]
+
+
+def test_parse_constant_exponent_is_pow_const_node() -> None:
+    f = parse("x**2").evaluate({"x": 3.0})
+    assert f.op == "pow_const" and f.ctx == (2.0,)
+    (g,) = grad(f, [f.parents[0]])
+    assert g.data == 6.0
+
+
+def test_parse_folds_constant_subexpressions_with_ieee_math() -> None:
+    f = parse("2*3*x + 1/0").evaluate({"x": 1.0})
+    assert math.isinf(f.data)
+    assert f.parents[0].parents[0].data == 6.0  # 2*3 folded into one leaf
+
+
+@pytest.mark.parametrize("spec", list(ops.specs()), ids=lambda s: s.name)
+def test_parse_accepts_every_registered_op_with_its_arity(spec: ops.OpSpec) -> None:
+    args = [f"x{i}" for i in range(spec.arity)] + ["0.5"] * len(spec.params)
+    e = parse(f"{spec.name}({', '.join(args)})")
+    point = {f"x{i}": spec.domain[i][0][0] * 0.5 + spec.domain[i][0][1] * 0.5 for i in range(spec.arity)}
+    out = e.evaluate(point)
+    expected = spec.forward(*point.values(), *([0.5] * len(spec.params)))
+    assert out.op == spec.name
+    assert out.data == pytest.approx(expected)
+    with pytest.raises(ExpressionError, match=rf"{spec.name}\(\) takes"):
+        parse(f"{spec.name}({', '.join(args + ['1', '2'])})")
+
+
+def test_functions_reads_the_registry() -> None:
+    table = functions()
+    assert set(table) == set(ops.names())
+    assert table["tanh"] == (1, 0) and table["maximum"] == (2, 0) and table["leaky_relu"] == (1, 1)
+
+
+# --- what it refuses, each with its own one-line message ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("x\x00", "NUL"),
+        ("x.real", "attribute"),
+        ("__import__('os').system('true')", "plain name"),
+        ("__import__('os')", "unknown function"),
+        ("open('f')", "unknown function"),
+        ("lambda: 1", "lambda"),
+        ("[x for x in y]", "comprehensions"),
+        ("x if y else z", "conditional"),
+        ("x < y", "comparisons"),
+        ("x and y", "and"),
+        ("x[0]", "subscripts"),
+        ("(x, y)", "tuples"),
+        ("'abc'", "not a real number"),
+        ("True", "not a real number"),
+        ("1j", "not a real number"),
+        ("x // y", "'//'"),
+        ("x % y", "'%'"),
+        ("~x", "'~'"),
+        ("not x", "'not'"),
+        ("x = 1", "syntax error"),
+        ("import os", "syntax error"),
+        ("x;y", "syntax error"),
+        ("(x", "syntax error"),
+        ("tanh", "is a function"),
+        ("tanh(x=1)", "positional"),
+        ("tanh(*x)", "starred"),
+        ("x.tanh()", "plain name"),
+        ("leaky_relu(x, y)", "constant number"),
+        ("tanh(x, 1)", "takes 1 argument"),
+        ("maximum(x)", "takes 2 argument"),
+        ("9**9**9", "exponent"),
+        ("x**1001", "exponent"),
+        ("x**-2000", "exponent"),
+        ("1e999", "float range"),
+        ("9" * 400, "float range"),
+        ("(" * 5000 + "x" + ")" * 5000, "characters long"),
+        ("(" * 250 + "x" + ")" * 250, "nested parentheses"),
+        ("-" * 500 + "x", "nested"),
+        ("x" + "**x" * 200, "nested"),
+        ("f'{x}'", "f-strings"),
+        ("(y := 2)", "assignment"),
+    ],
+)
+def test_parse_rejects_with_one_line_message(text: str, needle: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    msg = str(info.value)
+    assert needle.lower() in msg.lower()
+    assert "\n" not in msg and msg.strip() == msg
+
+
+def test_parse_error_is_a_value_error() -> None:
+    assert issubclass(ExpressionError, ValueError)
+    with pytest.raises(TypeError, match="must be a str"):
+        parse(b"x")  # type: ignore[arg-type]
+
+
+def test_parse_node_limit_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(expr_mod, "MAX_NODES", 5)
+    parse("x+y")  # 3 nodes
+    with pytest.raises(ExpressionError, match="more than 5 syntax nodes"):
+        parse("x+y+z+w")
+
+
+def test_expression_missing_or_extra_arguments() -> None:
+    e = parse("x*y")
+    with pytest.raises(ExpressionError, match="no value for variable"):
+        e.evaluate({"x": 1.0})
+    with pytest.raises(ExpressionError, match="has 2 variable"):
+        e(1.0)
+
+
+def test_expression_accepts_values_for_variables() -> None:
+    x = Value(2.0, "x")
+    f = parse("x*x").evaluate({"x": x})
+    f.backward()
+    assert x.grad == 4.0
+
+
+# --- fuzzing: random text and random syntax trees ---------------------------------------------
+
+_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Constant, ast.Load)
+_ALLOWED += (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+
+
+def _parse_bounded(text: str) -> expr_mod.Expression | None:
+    """parse(text): only ExpressionError may escape, and it must return quickly."""
+    start = time.perf_counter()
+    try:
+        e: expr_mod.Expression | None = parse(text)
+    except ExpressionError as err:
+        assert "\n" not in str(err)
+        e = None
+    assert time.perf_counter() - start < 1.0  # the issue's bound, asserted generously
+    if e is not None:
+        # Independent check of the whitelist: the accepted text holds only allowed nodes.
+        for node in ast.walk(ast.parse(text.strip(), mode="eval")):
+            assert isinstance(node, _ALLOWED), type(node).__name__
+        out = e.evaluate(dict.fromkeys(e.variables, 0.5))  # IEEE math: never raises
+        assert isinstance(out, Value)
+    return e
+
+
+_TOKENS = st.sampled_from(
+    [
+        "x",
+        "y",
+        "tanh",
+        "exp",
+        "maximum",
+        "leaky_relu",
+        "(",
+        ")",
+        ",",
+        "+",
+        "-",
+        "*",
+        "/",
+        "**",
+        "9",
+        "0",
+        "1.5",
+        "1e308",
+        ".",
+        "lambda",
+        ":",
+        "[",
+        "]",
+        "'",
+        "__import__",
+        " ",
+        "\x00",
+        "=",
+        "<",
+        "if",
+        "else",
+        "not",
+        "@",
+        "\\",
+    ]
+)
+
+
+@given(st.text(max_size=300))
+def test_parse_fuzz_random_text_only_raises_its_own_error(text: str) -> None:
+    _parse_bounded(text)
+
+
+@given(st.lists(_TOKENS, max_size=80).map("".join))
+def test_parse_fuzz_token_soup_only_raises_its_own_error(text: str) -> None:
+    _parse_bounded(text)
+
+
+_NAMES = st.sampled_from(["x", "y", "z", "tanh", "exp", "maximum", "leaky_relu", "open", "os", "pow_const"])
+_CONSTS = st.one_of(
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([True, None, "s", b"b", 1j]),
+)
+_LEAVES = st.one_of(_NAMES.map(lambda n: ast.Name(id=n, ctx=ast.Load())), _CONSTS.map(lambda c: ast.Constant(value=c)))
+_BINOPS = st.sampled_from([ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.BitOr])
+_UNOPS = st.sampled_from([ast.USub, ast.UAdd, ast.Not, ast.Invert])
+
+
+def _extend(children: st.SearchStrategy[ast.expr]) -> st.SearchStrategy[ast.expr]:
+    return st.one_of(
+        st.builds(lambda a, op, b: ast.BinOp(left=a, op=op(), right=b), children, _BINOPS, children),
+        st.builds(lambda op, a: ast.UnaryOp(op=op(), operand=a), _UNOPS, children),
+        st.builds(
+            lambda f, args: ast.Call(func=ast.Name(id=f, ctx=ast.Load()), args=args, keywords=[]),
+            _NAMES,
+            st.lists(children, max_size=3),
+        ),
+        st.builds(lambda a, n: ast.Attribute(value=a, attr=n, ctx=ast.Load()), children, _NAMES),
+        st.builds(lambda a, b: ast.Compare(left=a, ops=[ast.Lt()], comparators=[b]), children, children),
+        st.builds(lambda a, b: ast.Subscript(value=a, slice=b, ctx=ast.Load()), children, children),
+        st.builds(lambda a: ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=a), children),
+        st.builds(lambda a, b: ast.Tuple(elts=[a, b], ctx=ast.Load()), children, children),
+        st.builds(
+            lambda a, b: ast.ListComp(elt=a, generators=[ast.comprehension(ast.Name("q", ast.Store()), b, [], 0)]),
+            children,
+            children,
+        ),
+    )
+
+
+@given(st.recursive(_LEAVES, _extend, max_leaves=40))
+def test_parse_fuzz_random_syntax_trees_only_raises_its_own_error(tree: ast.expr) -> None:
+    text = ast.unparse(ast.fix_missing_locations(ast.Expression(body=tree)))
+    _parse_bounded(text)
