@@ -1,0 +1,217 @@
+# %% [markdown]
+# # 1. Backpropagation by hand and by machine
+#
+# The lecture notes work four examples by hand with the chain rule. Here each one is
+# built as a computation graph of `Value`s, differentiated with `backward()` and drawn
+# after the backward pass, so every node shows its value (`data`) and the derivative of
+# the output with respect to it (`grad`). Then the three ways to get a gradient (by hand,
+# by central differences, automatically) are compared, including what they cost as the
+# number of parameters grows.
+
+# %%
+import math
+import random
+import time
+
+import matplotlib.pyplot as plt
+
+import viz
+from autograd_core import Value, grad, no_grad, topo_order
+
+# %% [markdown]
+# ## Example 1: $f(x, y, z) = (x + y)\,z$ at $x = 1$, $y = -3$, $z = 4$
+#
+# By hand: let $q = x + y = -2$, so $f = qz = -8$. Then
+# $\partial f / \partial z = q = -2$, $\partial f / \partial q = z = 4$, and since
+# $\partial q / \partial x = \partial q / \partial y = 1$, the chain rule gives
+# $\partial f / \partial x = \partial f / \partial y = 4$.
+
+# %%
+x, y, z = Value(1.0, "x"), Value(-3.0, "y"), Value(4.0, "z")
+q = x + y
+q.label = "q"
+f = q * z
+f.label = "f"
+f.backward()
+print(f"f = {f.data}; df/dx = {x.grad}, df/dy = {y.grad}, df/dz = {z.grad}, df/dq = {q.grad}")
+viz.draw_dot(f)
+
+# %% [markdown]
+# ## Example 2: a sigmoid neuron
+#
+# $f(w, x) = \dfrac{1}{1 + e^{-(w_0 x_0 + w_1 x_1 + b)}}$ at $w_0 = 2$, $x_0 = -1$,
+# $w_1 = -3$, $x_1 = -2$, $b = -3$. The pre-activation is $z = -2 + 6 - 3 = 1$, the output
+# $\sigma(1) = 0.7311$. By hand, the local derivative of the sigmoid is
+# $\sigma(z)(1 - \sigma(z)) = 0.1966$, and each input's gradient is that times the
+# other factor of its product: $\partial f/\partial w_0 = x_0 \cdot 0.1966 = -0.197$,
+# $\partial f/\partial x_0 = w_0 \cdot 0.1966 = 0.393$, and so on.
+#
+# The notes draw the sigmoid out of primitive gates ($\cdot(-1)$, $\exp$, $+1$, $1/x$);
+# we build exactly that graph.
+
+# %%
+w0, x0, w1, x1, b = (Value(v, n) for v, n in [(2.0, "w0"), (-1.0, "x0"), (-3.0, "w1"), (-2.0, "x1"), (-3.0, "b")])
+z_pre = w0 * x0 + w1 * x1 + b
+out = 1 / (1 + (-z_pre).exp())
+out.label = "out"
+out.backward()
+neuron_grads = {v.label: v.grad for v in (w0, x0, w1, x1, b)}
+print(f"output {out.data:.4f}")
+print({k: round(g, 3) for k, g in neuron_grads.items()})
+viz.draw_dot(out)
+
+# %% [markdown]
+# The same neuron with the sigmoid as one primitive gives the same gradients with a
+# smaller graph: the rule $\sigma' = \sigma(1 - \sigma)$ is used directly.
+
+# %%
+ins = [Value(v) for v in (2.0, -1.0, -3.0, -2.0, -3.0)]
+out_prim = (ins[0] * ins[1] + ins[2] * ins[3] + ins[4]).sigmoid()
+prim_grads = grad(out_prim, ins)
+print([round(g.data, 3) for g in prim_grads], f"nodes: {len(topo_order(out))} vs {len(topo_order(out_prim))}")
+
+# %% [markdown]
+# ## Example 3: $f(x) = a x^2 + b x + c$
+#
+# $x$ is used twice, so two paths lead from $x$ to $f$, and backpropagation adds what
+# flows back along each: $\partial f / \partial x = 2ax + b$. At $a = 2$, $b = -3$,
+# $c = 1$, $x = 1.5$: $f = 1$, $\partial f/\partial x = 3$, $\partial f/\partial a = x^2 = 2.25$,
+# $\partial f/\partial b = x = 1.5$, $\partial f/\partial c = 1$.
+
+# %%
+a, bq, c, xq = Value(2.0, "a"), Value(-3.0, "b"), Value(1.0, "c"), Value(1.5, "x")
+fq = a * xq**2 + bq * xq + c
+fq.label = "f"
+fq.backward()
+quad_grads = (xq.grad, a.grad, bq.grad, c.grad)
+print(f"f = {fq.data}; df/dx = {xq.grad}, df/da = {a.grad}, df/db = {bq.grad}, df/dc = {c.grad}")
+viz.draw_dot(fq)
+
+# %% [markdown]
+# ## Example 4: a two-layer ReLU regression
+#
+# $L = \left(w_2 \max(0, w_1 x) - y\right)^2$ at $x = 1$, $y = 0$, $w_1 = 1/3$, $w_2 = 2$.
+# Forward: $h = \max(0, 1/3) = 1/3$, $\hat y = 2/3$, $L = 4/9$. Backward:
+# $\partial L/\partial \hat y = 2(\hat y - y) = 4/3$, $\partial L/\partial w_2 = 4/3 \cdot h = 4/9$,
+# $\partial L/\partial h = 4/3 \cdot w_2 = 8/3$, the ReLU passes it through (its input is
+# positive), and $\partial L/\partial w_1 = 8/3 \cdot x = 8/3$.
+
+# %%
+xr, yr = Value(1.0, "x"), Value(0.0, "y")
+W1, W2 = Value(1 / 3, "w1"), Value(2.0, "w2")
+h = (W1 * xr).relu()
+h.label = "h"
+pred = W2 * h
+pred.label = "yhat"
+L = (pred - yr) ** 2
+L.label = "L"
+L.backward()
+print(f"L = {L.data:.6f} (4/9 = {4 / 9:.6f}); dL/dw1 = {W1.grad:.6f} (8/3), dL/dw2 = {W2.grad:.6f} (4/9)")
+viz.draw_dot(L)
+
+# %% [markdown]
+# ## Three ways to get a gradient
+#
+# 1. **By hand**: exact and fast, but tedious and error-prone (as above).
+# 2. **Numerically** by central differences,
+#    $\dfrac{\partial e}{\partial w_i} \approx \dfrac{e(w + \epsilon e_i) - e(w - \epsilon e_i)}{2\epsilon}$:
+#    trivial to write, but approximate, and it needs $2N$ evaluations of $e$ for $N$ parameters.
+# 3. **Automatically**: one forward pass and one backward pass, exact up to rounding.
+#
+# On the sigmoid neuron all three agree:
+
+# %%
+neuron = lambda p: (p[0] * p[1] + p[2] * p[3] + p[4]).sigmoid()
+point = [2.0, -1.0, -3.0, -2.0, -3.0]
+s = 1 / (1 + math.exp(-1.0))
+by_hand = [p_other * s * (1 - s) for p_other in (-1.0, 2.0, -2.0, -3.0, 1.0)]
+
+
+def central_differences(fn, p, eps=1e-6):
+    with no_grad():
+        e = lambda q: fn([Value(v) for v in q]).data
+        return [(e(p[:i] + [p[i] + eps] + p[i + 1 :]) - e(p[:i] + [p[i] - eps] + p[i + 1 :])) / (2 * eps) for i in range(len(p))]
+
+
+numeric = central_differences(neuron, point)
+leaves = [Value(v) for v in point]
+automatic = [g.data for g in grad(neuron(leaves), leaves)]
+print(f"{'':6}{'by hand':>14}{'numerical':>14}{'automatic':>14}")
+for name, hh, nn_, aa in zip(["w0", "x0", "w1", "x1", "b"], by_hand, numeric, automatic):
+    print(f"{name:6}{hh:14.10f}{nn_:14.10f}{aa:14.10f}")
+
+# %% [markdown]
+# ### Their cost as the parameter count grows
+#
+# Take a linear model with $N$ weights and a squared-error loss on a few samples. One
+# evaluation of the loss is a graph of about $N$ nodes per sample. Central differences
+# evaluate it $2N$ times, so their cost grows like $N^2$; backpropagation visits every
+# node once forward and once backward, so its cost grows like $N$.
+
+# %%
+rng = random.Random(0)
+samples = 4
+
+
+def make_problem(n):
+    X = [[rng.uniform(-1, 1) for _ in range(n)] for _ in range(samples)]
+    Y = [rng.uniform(-1, 1) for _ in range(samples)]
+    w = [rng.uniform(-1, 1) for _ in range(n)]
+    loss = lambda ws: sum((sum(wi * xi for wi, xi in zip(ws, row)) - t) ** 2 for row, t in zip(X, Y)) / samples
+    return loss, w
+
+
+rows = []
+for n in (4, 16, 64, 128, 256):
+    loss, w = make_problem(n)
+    t0 = time.perf_counter()
+    num = central_differences(loss, w, eps=1e-5)
+    t_num = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ws = [Value(v) for v in w]
+    out_n = loss(ws)
+    out_n.backward()
+    t_auto = time.perf_counter() - t0
+    nodes = len(topo_order(out_n))
+    max_err = max(abs(a_ - b_.grad) for a_, b_ in zip(num, ws))
+    # Node visits: numerical = 2N forward passes; automatic = one forward + one backward pass.
+    rows.append((n, nodes, 2 * n * nodes, 2 * nodes, t_num, t_auto, max_err))
+
+print(f"{'N':>5}{'nodes':>8}{'visits num':>12}{'visits auto':>12}{'time num':>12}{'time auto':>12}{'max |diff|':>12}")
+for n, nodes, vn, va, tn, ta, err in rows:
+    print(f"{n:5d}{nodes:8d}{vn:12d}{va:12d}{tn * 1e3:10.1f}ms{ta * 1e3:10.1f}ms{err:12.1e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ns = [r[0] for r in rows]
+ax.loglog(ns, [r[4] for r in rows], "o-", label="central differences (2N evaluations)")
+ax.loglog(ns, [r[5] for r in rows], "s-", label="automatic (1 forward + 1 backward)")
+ax.set_xlabel("number of parameters N")
+ax.set_ylabel("seconds per gradient")
+ax.legend()
+ax.set_title("cost of one gradient")
+plt.show()
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+close = lambda u, v, tol=1e-12: abs(u - v) <= tol
+# (x + y) z
+assert (f.data, x.grad, y.grad, z.grad) == (-8.0, 4.0, 4.0, -2.0)
+# the sigmoid neuron, to the notes' three decimals, both as gates and as one primitive
+assert round(out.data, 4) == 0.7311
+expected = {"w0": -0.197, "x0": 0.393, "w1": -0.393, "x1": -0.590, "b": 0.197}
+assert all(round(neuron_grads[k], 3) == v for k, v in expected.items()), neuron_grads
+assert all(close(g.data, neuron_grads[k]) for g, k in zip(prim_grads, expected))
+# a x^2 + b x + c: two paths from x add up
+assert fq.data == 1.0 and quad_grads == (3.0, 2.25, 1.5, 1.0)
+# two-layer ReLU regression
+assert close(L.data, 4 / 9) and close(W1.grad, 8 / 3) and close(W2.grad, 4 / 9)
+# the three ways agree
+assert all(close(hh, aa) and abs(nn_ - aa) < 1e-8 for hh, nn_, aa in zip(by_hand, numeric, automatic))
+# cost: numerical visits grow like N^2, automatic like N
+for n, nodes, vn, va, tn, ta, err in rows:
+    assert vn == n * va and err < 1e-6
+assert rows[-1][1] / rows[0][1] < 2 * rows[-1][0] / rows[0][0]  # graph size is linear in N
+assert rows[-1][4] > 2 * rows[-1][5]  # at N = 256 numerical is ~100x slower; 2x cannot flake
