@@ -110,9 +110,7 @@ def make_circles(
     return _shuffled(rng, X, y)
 
 
-def make_spirals(
-    n: int = 100, *, noise: float = 0.1, seed: int = 0, classes: int = 2
-) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(n: int = 100, *, noise: float = 0.1, seed: int = 0, classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms (CS231n's layout), labels 0 .. classes - 1.
 
     Args:

@@ -325,4 +325,3 @@ def fit(
             p.data = w
     model.train()
     return history
-

@@ -62,8 +62,10 @@ def test_bce_with_logits_matches_numpy_and_gradient_is_sigmoid_minus_target() ->
     np.testing.assert_allclose([v.grad for v in zs], (s - y) / 4, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("z", "t", "loss", "grad"), [(1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0),
-                                                      (-1000.0, 0, 0.0, 0.0), (-1000.0, 1, 1000.0, -1.0)])
+@pytest.mark.parametrize(
+    ("z", "t", "loss", "grad"),
+    [(1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0), (-1000.0, 0, 0.0, 0.0), (-1000.0, 1, 1000.0, -1.0)],
+)
 def test_bce_with_logits_is_stable_at_plus_minus_1000(z: float, t: int, loss: float, grad: float) -> None:
     v = Value(z)
     out = losses.bce_with_logits([v], [t])

@@ -1,0 +1,161 @@
+"""nn.fit / evaluate / predict and the lecture notes' lessons about training."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_core import Value
+from nn import data, optim
+
+
+def _linear_model(w: float = 0.0, b: float = 0.0) -> nn.Layer:
+    m = nn.Layer(1, 1, "linear")
+    m.neurons[0].w[0].data, m.neurons[0].b.data = w, b
+    return m
+
+
+def _xy_line(n: int = 40, slope: float = 2.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    x = np.random.default_rng(seed).uniform(-1, 1, size=(n, 1))
+    return x, slope * x[:, 0] + 0.5
+
+
+def test_fit_l1_drives_irrelevant_weights_much_closer_to_zero_than_l2() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(40, 4))
+    y = 2 * X[:, 0] + 0.05 * rng.normal(size=40)  # only feature 0 matters
+    irrelevant = {}
+    for kind in ("l1", "l2"):
+        m = nn.Layer(4, 1, "linear", rng=0)
+        opt = optim.SGD(m.parameters(), lr=0.1)
+        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=150, progress=False, **{kind: 0.05})
+        irrelevant[kind] = np.abs(m.state_dict()["weight"][0, 1:]).mean()
+    assert irrelevant["l1"] < 0.2 * irrelevant["l2"]
+    assert irrelevant["l1"] < 0.01
+
+
+def test_fit_early_stopping_restores_the_best_validation_weights() -> None:
+    # Training pulls the slope towards 2, the validation data wants 0.5: the
+    # validation loss falls, then rises, and training must stop and roll back.
+    X, y = _xy_line(40, 2.0)
+    Xv, yv = _xy_line(20, 0.5, seed=1)
+    m = _linear_model()
+    hist = nn.fit(
+        m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=200,
+        val=(Xv, yv), early_stopping=nn.EarlyStopping(patience=3), progress=False,
+    )  # fmt: skip
+    assert hist.stopped_early and hist.epochs < 200
+    best = int(np.argmin(hist.val_loss))
+    assert hist.best_epoch == best and hist.epochs == best + 1 + 3
+    assert nn.evaluate(m, Xv, yv, loss="mse")["loss"] == pytest.approx(hist.val_loss[best], rel=1e-12)
+    assert hist.val_loss[-1] > hist.val_loss[best]
+
+
+def test_fit_too_large_lr_diverges_good_lr_converges_on_linear_regression() -> None:
+    X, y = _xy_line()
+    good, bad = _linear_model(), _linear_model()
+    h_good = nn.fit(good, X, y, loss="mse", optimizer=optim.SGD(good.parameters(), lr=0.5), epochs=60, progress=False)
+    h_bad = nn.fit(bad, X, y, loss="mse", optimizer=optim.SGD(bad.parameters(), lr=2.5), epochs=60, progress=False)
+    assert h_good.train_loss[-1] < 1e-6
+    np.testing.assert_allclose(good.state_dict()["weight"], [[2.0]], atol=1e-3)
+    assert not np.isfinite(h_bad.train_loss[-1]) or h_bad.train_loss[-1] > 1e6
+    assert h_bad.train_loss[-1] > h_bad.train_loss[0]
+
+
+@pytest.mark.parametrize(("batch_size", "lr", "epochs"), [(None, 0.5, 80), (8, 0.2, 40), (1, 0.05, 20)])
+def test_fit_batch_minibatch_and_stochastic_descent_fit_the_same_line(
+    batch_size: int | None, lr: float, epochs: int
+) -> None:
+    X, y = data.make_linear(40, noise=0.0, seed=2, features=2)
+    m = nn.Layer(2, 1, "linear", rng=0)
+    nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=lr), epochs=epochs, batch_size=batch_size,
+           progress=False)  # fmt: skip
+    sd = m.state_dict()
+    np.testing.assert_allclose(sd["weight"], [[2.0, -1.0]], atol=1e-3)
+    np.testing.assert_allclose(sd["bias"], [0.5], atol=1e-3)
+
+
+def test_fit_records_history_and_accuracy_matches_numpy() -> None:
+    X, y = data.make_blobs(60, noise=0.3, seed=0, centers=3)
+    m = nn.MLP(2, [8, 3], rng=random.Random(0))
+    hist = nn.fit(m, X, y, loss="cross_entropy", optimizer=optim.Adam(m.parameters(), lr=0.05), epochs=6,
+                  batch_size=10, val_split=0.25, progress=False)  # fmt: skip
+    assert hist.epochs == 6 and len(hist.val_loss) == len(hist.val_accuracy) == len(hist.lr) == 6
+    assert hist.train_loss[-1] < hist.train_loss[0]
+    scores = nn.predict(m, X)
+    assert scores.shape == (60, 3)
+    ref = float(np.mean(np.argmax(scores, axis=1) == y))
+    assert nn.evaluate(m, X, y, loss="cross_entropy")["accuracy"] == pytest.approx(ref)
+    assert set(hist.as_dict()) >= {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "best_epoch"}
+
+
+def test_fit_regression_history_has_no_accuracy_and_progress_is_quiet_off_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    X, y = _xy_line(10)
+    m = _linear_model()
+    hist = nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=2, progress=True)
+    assert hist.train_accuracy == [None, None] and hist.val_loss == []
+    assert capsys.readouterr().err == ""
+
+
+def test_fit_accepts_a_callable_loss() -> None:
+    X, y = _xy_line(10)
+    m = _linear_model()
+    calls = []
+
+    def loss(preds: list[Value], targets: list[float]) -> Value:
+        calls.append(len(preds))
+        return nn.losses.mse(preds, targets)
+
+    nn.fit(m, X, y, loss=loss, optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=2, batch_size=5, progress=False)
+    assert calls == [5, 5, 5, 5]
+
+
+def test_fit_hinge_maps_zero_one_labels_to_plus_minus_one() -> None:
+    X = np.array([[1.0], [-1.0]])
+    m = _linear_model(w=0.0)
+    nn.fit(m, X, np.array([1, 0]), loss="hinge", optimizer=optim.SGD(m.parameters(), lr=1.0), epochs=1, progress=False)
+    # d/dw mean(relu(1 - t w x)) at w = 0 with t = +1 at x = 1 and t = -1 at x = -1: -1.
+    assert m.neurons[0].w[0].data == pytest.approx(1.0)
+
+
+def test_fit_dropout_model_is_left_in_training_mode_and_evaluates_in_eval_mode() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            self.body = nn.MLP(1, [4, 1], rng=0)
+            self.drop = nn.Dropout(0.5, rng=0)
+
+        def __call__(self, x: list[float]) -> list[Value]:
+            return self.body(self.drop(x))
+
+    net = Net()
+    X, y = _xy_line(8)
+    a = nn.predict(net, X)
+    b = nn.predict(net, X)
+    np.testing.assert_array_equal(a, b)  # eval mode: dropout is off, outputs repeat
+    nn.fit(net, X, y, loss="mse", optimizer=optim.SGD(net.parameters(), lr=0.01), epochs=1, progress=False)
+    assert net.training and net.drop.training
+
+
+def test_fit_rejects_bad_arguments() -> None:
+    X, y = _xy_line(10)
+    m = _linear_model()
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="unknown loss 'huber'"):
+        nn.fit(m, X, y, loss="huber", optimizer=opt, epochs=1)
+    with pytest.raises(ValueError, match="early_stopping needs validation data"):
+        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=1, early_stopping=2)
+    with pytest.raises(ValueError, match="either val or val_split"):
+        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=1, val=(X, y), val_split=0.2)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=0)
+    with pytest.raises(ValueError, match="same non-zero length"):
+        nn.fit(m, X, y[:5], loss="mse", optimizer=opt, epochs=1)
+    with pytest.raises(TypeError, match="optimizer must be"):
+        nn.fit(m, X, y, loss="mse", optimizer=None, epochs=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expects 1 inputs, got 2"):
+        nn.fit(m, np.zeros((3, 2)), np.zeros(3), loss="mse", optimizer=opt, epochs=1, progress=False)
