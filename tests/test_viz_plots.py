@@ -1,0 +1,221 @@
+"""Tests of ``viz.plots``: headless PNG/SVG output, decision boundary of a trained moons model, gradient flow."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_core import Value
+from viz.plots import (
+    decision_grid,
+    gradient_flow,
+    plot_decision_boundary,
+    plot_gradient_flow,
+    plot_history,
+    save_figure,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles, labels 0 (upper) and 1 (lower)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, np.pi, n // 2)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
+    X = np.vstack([upper, lower]) + rng.normal(scale=noise, size=(2 * len(t), 2))
+    return X, np.repeat([0.0, 1.0], len(t))
+
+
+class TinyMLP:
+    """2 -> hidden (tanh) -> 1, with nn-style dotted parameter names; a stand-in for nn.MLP."""
+
+    def __init__(self, hidden: int, rng: random.Random) -> None:
+        self.w1 = [[Value(rng.gauss(0, 1)) for _ in range(2)] for _ in range(hidden)]
+        self.b1 = [Value(0.0) for _ in range(hidden)]
+        self.w2 = [Value(rng.gauss(0, hidden**-0.5)) for _ in range(hidden)]
+        self.b2 = Value(0.0)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        out: list[tuple[str, Value]] = []
+        for j, (ws, b) in enumerate(zip(self.w1, self.b1)):
+            out += [(f"layers.0.neurons.{j}.w.{i}", w) for i, w in enumerate(ws)]
+            out.append((f"layers.0.neurons.{j}.b", b))
+        out += [(f"layers.1.neurons.0.w.{j}", w) for j, w in enumerate(self.w2)]
+        return [*out, ("layers.1.neurons.0.b", self.b2)]
+
+    def __call__(self, x: list[float]) -> list[Value]:
+        h = [sum((w * xi for w, xi in zip(ws, x)), b).tanh() for ws, b in zip(self.w1, self.b1)]
+        return [sum((w * hj for w, hj in zip(self.w2, h)), self.b2)]
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[TinyMLP, np.ndarray, np.ndarray]:
+    """A TinyMLP trained on 60 moons points (hinge loss, full-batch gradient descent)."""
+    X, y = moons(60, 0.1, seed=0)
+    model = TinyMLP(12, random.Random(0))
+    params = [p for _, p in model.named_parameters()]
+    for _ in range(120):
+        loss = sum(((1 - (2 * yi - 1) * model(xi)[0]).relu() for xi, yi in zip(X.tolist(), y)), Value(0.0)) / len(X)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= 0.5 * p.grad
+    return model, X, y
+
+
+def test_plot_decision_boundary_separates_trained_moons(trained: tuple[TinyMLP, np.ndarray, np.ndarray]) -> None:
+    model, X, y = trained
+    xx, yy, scores = decision_grid(model, X, resolution=40)
+    assert xx.shape == yy.shape == scores.shape == (40, 40)
+    # The grid must agree with the labels at the data: look up each point's nearest grid cell.
+    col = np.abs(xx[0][None, :] - X[:, :1]).argmin(axis=1)
+    row = np.abs(yy[:, 0][None, :] - X[:, 1:]).argmin(axis=1)
+    predicted = scores[row, col] > 0
+    assert np.mean(predicted == (y == 1)) >= 0.9
+    # and the score at a cell matches a direct call of the model there
+    assert scores[7, 11] == pytest.approx(model([xx[7, 11], yy[7, 11]])[0].data)
+
+
+def test_plot_decision_boundary_writes_png(tmp_path: Path, trained: tuple[TinyMLP, np.ndarray, np.ndarray]) -> None:
+    model, X, y = trained
+    fig = plot_decision_boundary(model, X, y, resolution=20, path=tmp_path / "boundary.png")
+    assert (tmp_path / "boundary.png").read_bytes()[:8] == PNG_MAGIC
+    ax = fig.axes[0]
+    assert len(ax.collections[-1].get_offsets()) == len(X)  # the data scattered on top
+
+
+def test_plot_decision_boundary_uses_vectorized_predict(tmp_path: Path) -> None:
+    X, y = moons(20, 0.0, seed=1)
+    calls = []
+
+    def predict(points: np.ndarray) -> np.ndarray:
+        calls.append(points.shape)
+        return points[:, 1] - 0.25  # above or below a horizontal line
+
+    def no_model(x: list[float]) -> Value:
+        raise AssertionError("the model must not be called when predict is given")
+
+    xx, yy, scores = decision_grid(no_model, X, resolution=10, predict=predict)
+    assert calls == [(100, 2)]
+    np.testing.assert_allclose(scores, yy - 0.25)
+    plot_decision_boundary(no_model, X, y, resolution=10, predict=predict, path=tmp_path / "b.svg")
+    assert ET.parse(tmp_path / "b.svg").getroot().tag.endswith("svg")
+
+
+def test_plot_decision_boundary_rejects_bad_data(trained: tuple[TinyMLP, np.ndarray, np.ndarray]) -> None:
+    model, X, y = trained
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        plot_decision_boundary(model, np.zeros((5, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match="60 points but y has 3 labels"):
+        plot_decision_boundary(model, X, y[:3])
+    with pytest.raises(ValueError, match="resolution"):
+        decision_grid(model, X, resolution=1)
+
+
+def test_plot_decision_boundary_eval_mode_is_restored() -> None:
+    class Moded:
+        training = True
+        seen: list[bool] = []
+
+        def eval(self) -> None:
+            self.training = False
+
+        def train(self, mode: bool = True) -> None:
+            self.training = mode
+
+        def __call__(self, x: list[float]) -> list[Value]:
+            self.seen.append(self.training)
+            return [Value(x[0])]
+
+    m = Moded()
+    decision_grid(m, np.array([[0.0, 0.0], [1.0, 1.0]]), resolution=3)
+    assert m.seen == [False] * 9 and m.training is True
+
+
+def test_gradient_flow_means_per_layer() -> None:
+    model = TinyMLP(2, random.Random(0))
+    named = model.named_parameters()
+    grads = {"layers.0": [], "layers.1": []}  # type: dict[str, list[float]]
+    for i, (name, p) in enumerate(named):
+        p.grad = (-1) ** i * (i + 1) * (1e-6 if name.startswith("layers.0") else 1.0)
+        grads[name[:8]].append(abs(p.grad))
+    flow = gradient_flow(named)
+    assert list(flow) == ["layers.0", "layers.1"]
+    for layer, (mean, mx) in flow.items():
+        assert mean == pytest.approx(sum(grads[layer]) / len(grads[layer]))
+        assert mx == max(grads[layer])
+
+
+def test_plot_gradient_flow_bars_and_zero_layer(tmp_path: Path) -> None:
+    model = TinyMLP(2, random.Random(0))
+    for name, p in model.named_parameters():
+        p.grad = 0.0 if name.startswith("layers.1") else 0.5
+    fig = plot_gradient_flow(model, path=tmp_path / "flow.png")
+    ax = fig.axes[0]
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights[0] == pytest.approx(0.5)
+    assert heights[1] < 0.5  # the all-zero layer sits at the floor of the log axis
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["layers.0", "layers.1"]
+    assert any(t.get_text() == "0" for t in ax.texts)
+    assert (tmp_path / "flow.png").read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(TypeError, match="named_parameters"):
+        plot_gradient_flow(object())
+
+
+def test_plot_history_dict_and_records(tmp_path: Path) -> None:
+    hist = {"train_loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.7, 0.4], "train_acc": [0.5, 0.8, 0.9], "lr": [0.1] * 3}
+    fig = plot_history(hist, path=tmp_path / "h.png")
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train_loss", "val_loss"]
+    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [1.2, 0.7, 0.4])
+    assert [line.get_label() for line in acc_ax.lines] == ["train_acc"]
+    assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
+    records = [{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0}]
+    (ax,) = plot_history(records).axes
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.0, 1.0])
+
+
+def test_plot_history_object_with_as_dict() -> None:
+    class History:
+        def as_dict(self) -> dict[str, list[float]]:
+            return {"val_accuracy": [0.5, 0.75]}
+
+    (ax,) = plot_history(History()).axes
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.5, 0.75])
+
+
+def test_plot_history_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no loss or accuracy"):
+        plot_history({"lr": [0.1]})
+    with pytest.raises(TypeError, match="history must be"):
+        plot_history(3)
+    fig = plot_history({"loss": [1.0]})
+    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+        save_figure(fig, tmp_path / "h.jpg")
+    with pytest.raises(FileNotFoundError):
+        save_figure(fig, tmp_path / "nope" / "h.png")
+
+
+def test_plots_are_headless_and_leave_pyplot_alone(tmp_path: Path) -> None:
+    # No display and an interactive backend requested: the figures must still render.
+    code = (
+        "import sys; from viz.plots import plot_history; "
+        f"plot_history({{'loss': [1.0, 0.5]}}, path={str(tmp_path / 'h.png')!r}); "
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MPLBACKEND"] = "TkAgg"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
