@@ -12,9 +12,10 @@ A :class:`Compiled` replays the tape:
 * for one sample (numbers in, float out) with tight loops over the scalar
   ``forward`` and ``rule`` of each op, which gives the eager engine's results;
 * for a batch (1-D numpy arrays of one length, one entry per sample) with the
-  ops' vectorized ``vforward`` / ``vrule``: one numpy array per slot.  Slots
-  that do not depend on an argument (a weight penalty, say) are computed once
-  as floats; their gradient is the sum of the per-sample contributions.
+  ops' vectorized ``vforward`` / ``vrule``, one numpy call per group of
+  same-op nodes of one level of the graph.  Slots that do not depend on an
+  argument (a weight penalty, say) are computed once as floats; their
+  gradient is the sum of the per-sample contributions.
 
 Parameter values are read from the parameters' ``.data`` at every call, so an
 optimizer can update them between calls without a re-trace;
@@ -258,8 +259,8 @@ class Compiled:
             outs: list[Any] = [vals[s] for s in t.outputs]
         else:
             with np.errstate(all="ignore"):
-                vals = t.forward_batch(xs, self._param_values(), n)
-            outs = [vals[s] if t.varying[s] else np.full(n, vals[s]) for s in t.outputs]
+                state = t.forward_batch(xs, self._param_values(), n)
+            outs = [t.batch_value(state, s) for s in t.outputs]
         return outs[0] if self.single else outs
 
     def forward_backward(self, *args: Any) -> tuple[Any, list[Any], list[float]]:
@@ -291,10 +292,9 @@ class Compiled:
             grads = t.backward_scalar(vals)
             return vals[out_slot], [grads[i] for i in range(t.n_args)], grads[t.n_args : t.n_args + t.n_params]
         with np.errstate(all="ignore"):
-            vals = t.forward_batch(xs, pv, n)
-            arg_g, par_g = t.backward_batch(vals, n)
-        out = vals[out_slot] if t.varying[out_slot] else np.full(n, vals[out_slot])
-        return out, arg_g, par_g
+            state = t.forward_batch(xs, pv, n)
+            arg_g, par_g = t.backward_batch(state)
+        return t.batch_value(state, out_slot), arg_g, par_g
 
     def value_and_grad(self, args: Sequence[Any], *, reduce: str = "mean") -> tuple[float, list[float]]:
         """The output reduced over the batch, and its gradient w.r.t. each parameter.

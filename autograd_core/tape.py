@@ -17,13 +17,17 @@ Replay (:class:`Tape` methods):
 * ``forward_scalar`` / ``backward_scalar``: Python floats, each op's scalar
   ``forward`` and ``rule``, in the same order as the eager engine, so values
   and gradients are the eager ones.
-* ``forward_batch`` / ``backward_batch``: one 1-D float64 array per slot that
-  depends on an argument ("varying"), one float per slot that does not.
-  Varying slots use the op's ``vforward`` / ``vrule`` (or a per-sample loop
-  over ``forward`` / ``rule`` when an op has none); the gradient of a
-  non-varying slot is the sum of its per-sample contributions, after which
-  its rule runs once on floats (rules are linear in the upstream gradient).
-  Callers run these under ``np.errstate(all="ignore")``.
+* ``forward_batch`` / ``backward_batch``: a slot that depends on an argument
+  ("varying") is a row of a (rows x samples) float64 matrix; a slot that does
+  not (a weight, a penalty on the weights) is one float, computed once with
+  the scalar forward.  Varying ops are grouped by level (ops of one level do
+  not depend on each other) and by op: each group is one call of the op's
+  ``vforward`` / ``vrule`` on (members x samples) arrays gathered from the
+  matrix (or a per-sample loop over ``forward`` / ``rule`` when an op has no
+  vectorized form).  The gradient of a non-varying slot is the sum of its
+  per-sample contributions, after which its rule runs once on floats (rules
+  are linear in the upstream gradient).  Callers run these under
+  ``np.errstate(all="ignore")``.
 """
 
 from __future__ import annotations
@@ -87,27 +91,13 @@ class Tape:
         for _, operands, _ in op_list:
             varying.append(any(varying[j] for j in operands))
         self.varying = tuple(varying)
-        # Instructions: (slot, kind, scalar fn, batch fn, a, b, ctx, varying).
-        # For _GENERAL, a is the tuple of operand slots.
+        # Scalar instructions: (slot, kind, forward, rule, a, b, ctx, spec);
+        # for _GENERAL, a is the tuple of operand slots.
         self._scalar: list[tuple[Any, ...]] = []
-        self._batch: list[tuple[Any, ...]] = []
         for k, (spec, operands, ctx) in enumerate(op_list):
-            slot = n_leaves + k
-            if len(operands) == 1 and not ctx:
-                kind, a, b = _UNARY, operands[0], -1
-            elif len(operands) == 2 and not ctx:
-                kind, a, b = _BINARY, operands[0], operands[1]
-            elif len(operands) == 1:
-                kind, a, b = _UNARY_CTX, operands[0], -1
-            else:
-                kind, a, b = _GENERAL, operands, -1  # type: ignore[assignment]
-            v = varying[slot]
-            self._scalar.append((slot, kind, spec.forward, spec.rule, a, b, ctx, spec))
-            if v:
-                vf, vr = _vectorized(spec)
-                self._batch.append((slot, kind, vf, vr, a, b, ctx, spec, True))
-            else:
-                self._batch.append((slot, kind, spec.forward, spec.rule, a, b, ctx, spec, False))
+            kind, a, b = _kind(operands, ctx)
+            self._scalar.append((n_leaves + k, kind, spec.forward, spec.rule, a, b, ctx, spec))
+        self._levels = _Levels(self)
 
     def signature(self) -> tuple[Any, ...]:
         """What two traces must share to be the same program (ops, operands, ctx, constants, outputs)."""
@@ -172,123 +162,230 @@ class Tape:
 
     # -- a batch -------------------------------------------------------------------
 
-    def forward_batch(self, xs: Sequence[np.ndarray], pv: Sequence[float], n: int) -> list[Any]:
-        """Every slot's value for a batch: arrays of length ``n`` for varying slots, floats otherwise."""
-        vals: list[Any] = [*xs, *pv, *self.consts]
-        append = vals.append
-        for _, kind, fwd, _, a, b, ctx, _, varying in self._batch:
-            if kind == _BINARY:
-                r = fwd(vals[a], vals[b])
-            elif kind == _UNARY:
-                r = fwd(vals[a])
-            elif kind == _UNARY_CTX:
-                r = fwd(vals[a], *ctx)
-            else:
-                r = fwd(*[vals[j] for j in a], *ctx)
-            if not varying and type(r) is not float:
-                r = float(r)
-            append(r)
-        return vals
+    def forward_batch(self, xs: Sequence[np.ndarray], pv: Sequence[float], n: int) -> BatchState:
+        """Every slot's value for a batch of ``n`` samples (argument arrays ``xs``, parameter floats ``pv``).
 
-    def backward_batch(self, vals: list[Any], n: int) -> tuple[list[np.ndarray], list[float]]:
+        Non-varying slots are computed once, as floats, with the scalar
+        forwards; varying ops run one group at a time (see :class:`_Levels`).
+        """
+        lv = self._levels
+        nv: list[Any] = [*pv, *self.consts]
+        append = nv.append
+        for kind, fwd, a, b, ctx in lv.nv_forward:
+            if kind == _BINARY:
+                r = fwd(nv[a], nv[b])
+            elif kind == _UNARY:
+                r = fwd(nv[a])
+            elif kind == _UNARY_CTX:
+                r = fwd(nv[a], *ctx)
+            else:
+                r = fwd(*[nv[j] for j in a], *ctx)
+            append(r if type(r) is float else float(r))
+        S = np.array(nv, dtype=np.float64)
+        V = np.empty((lv.n_rows, n))
+        if self.n_args:
+            V[: self.n_args] = xs
+        for grp in lv.groups:
+            ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
+            V[grp.start : grp.stop] = grp.vforward(*ins, *grp.ctx)
+        return BatchState(V, nv, n)
+
+    def batch_value(self, state: BatchState, slot: int) -> np.ndarray:
+        """The values of ``slot`` over the batch, as a new array."""
+        lv = self._levels
+        row = lv.row[slot]
+        if row >= 0:
+            return np.array(state.V[row])
+        return np.full(state.n, state.nv[lv.nvi[slot]])
+
+    def backward_batch(self, state: BatchState) -> tuple[list[np.ndarray], list[float]]:
         """Per-sample argument gradients and batch-summed parameter gradients of the (single) output.
 
-        ``per[j]`` accumulates the per-sample gradient contributions of slot
-        ``j`` (None, a float meaning "the same in every sample", or an array);
-        ``tot[j]`` accumulates contributions already summed over the batch
-        (from non-varying users).
+        ``G`` holds the per-sample gradient of every varying slot; ``T`` the
+        batch-summed gradient of every non-varying slot.  Groups run from the
+        last level back, so a group's gradient is complete when it runs (its
+        users are all at higher levels); then the non-varying ops run once on
+        floats, in reverse topological order.
         """
-        per: list[Any] = [None] * len(vals)
-        tot: list[float] = [0.0] * len(vals)
+        lv = self._levels
+        V, n = state.V, state.n
+        G = np.zeros((lv.n_rows, n))
+        T = np.zeros(len(state.nv))
         out = self.outputs[0]
-        if self.varying[out]:
-            per[out] = np.ones(n)
+        if lv.row[out] >= 0:
+            G[lv.row[out]] = 1.0
         else:
-            tot[out] = float(n)
-        for slot, kind, _, rule, a, b, ctx, spec, varying in reversed(self._batch):
-            if varying:
-                g = per[slot]
-                if g is None:
-                    g = 0.0
-                if kind == _BINARY:
-                    r = rule(g, vals[slot], vals[a], vals[b])
-                    if len(r) != 2:
-                        _arity_error(spec, r, 2)
-                    ga, gb = r
-                    if ga is not None:
-                        cur = per[a]
-                        per[a] = ga if cur is None else cur + ga
-                    if gb is not None:
-                        cur = per[b]
-                        per[b] = gb if cur is None else cur + gb
+            T[lv.nvi[out]] = float(n)
+        S = np.array(state.nv)
+        for grp in reversed(lv.groups):
+            g = G[grp.start : grp.stop]
+            ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
+            r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
+            if len(r) != len(ins):
+                _arity_error(grp.spec, r, len(ins))
+            shape = g.shape
+            for (var, _, dst), c in zip(grp.operands, r):
+                if c is None:
                     continue
-                if kind == _UNARY:
-                    r = rule(g, vals[slot], vals[a])
-                    operands: tuple[int, ...] = (a,)
-                elif kind == _UNARY_CTX:
-                    r = rule(g, vals[slot], vals[a], *ctx)
-                    operands = (a,)
+                if np.shape(c) != shape:
+                    c = np.broadcast_to(c, shape)
+                if var:
+                    dst.add(G, c)
                 else:
-                    r = rule(g, vals[slot], *[vals[j] for j in a], *ctx)
-                    operands = a
-                if len(r) != len(operands):
-                    _arity_error(spec, r, len(operands))
-                for j, c in zip(operands, r):
-                    if c is not None:
-                        cur = per[j]
-                        per[j] = c if cur is None else cur + c
-                continue
-            # A non-varying slot: one value for the whole batch, so its rule
-            # runs once on floats with the gradient summed over the batch.
-            g = tot[slot]
-            p = per[slot]
-            if p is not None:
-                g = g + _batch_sum(p, n)
+                    # Per-sample contributions to a non-varying slot: summed over the batch.
+                    dst.add(T, c.sum(axis=1))
+        tot: list[Any] = T.tolist()
+        for kind, rule, a, b, ctx, spec, k in reversed(lv.nv_backward):
+            g = tot[k]
+            out_v = state.nv[k]
+            nvals = state.nv
             if kind == _UNARY:
-                r = rule(g, vals[slot], vals[a])
-                operands = (a,)
+                r = rule(g, out_v, nvals[a])
+                operands: tuple[int, ...] = (a,)
             elif kind == _BINARY:
-                r = rule(g, vals[slot], vals[a], vals[b])
+                r = rule(g, out_v, nvals[a], nvals[b])
                 operands = (a, b)
             elif kind == _UNARY_CTX:
-                r = rule(g, vals[slot], vals[a], *ctx)
+                r = rule(g, out_v, nvals[a], *ctx)
                 operands = (a,)
             else:
-                r = rule(g, vals[slot], *[vals[j] for j in a], *ctx)
+                r = rule(g, out_v, *[nvals[j] for j in a], *ctx)
                 operands = a
             if len(r) != len(operands):
                 _arity_error(spec, r, len(operands))
             for j, c in zip(operands, r):
                 if c is not None:
                     tot[j] += c
-        arg_grads = []
-        for j in range(self.n_args):
-            c = per[j]
-            if c is None:
-                arg_grads.append(np.zeros(n))
-            elif np.ndim(c) == 0:
-                arg_grads.append(np.full(n, float(c)))
-            else:
-                # A copy: one array can be the gradient of several slots (add's rule returns g twice).
-                arg_grads.append(np.array(c, dtype=np.float64))
-        lo = self.n_args
-        par = per[lo : lo + self.n_params]
-        grads = [float(t) for t in tot[lo : lo + self.n_params]]
-        rows = [i for i, c in enumerate(par) if c is not None and np.ndim(c) == 1]
-        if rows:
-            # One numpy reduction for every parameter, rather than one call each.
-            sums = np.stack([par[i] for i in rows]).sum(axis=1)
-            for i, s in zip(rows, sums.tolist()):
-                grads[i] += s
-        for i, c in enumerate(par):
-            if c is not None and np.ndim(c) == 0:
-                grads[i] += float(c) * n
-        return arg_grads, grads
+        arg_grads = [np.array(G[i]) for i in range(self.n_args)]
+        return arg_grads, [float(t) for t in tot[: self.n_params]]
 
 
-def _batch_sum(p: Any, n: int) -> float:
-    """The sum over the batch of per-sample gradients ``p`` (a float stands for n equal entries)."""
-    return float(p.sum()) if np.ndim(p) == 1 else float(p) * n
+class BatchState:
+    """The values of one batched forward pass: ``V`` (varying rows x samples) and ``nv`` (non-varying floats)."""
+
+    __slots__ = ("V", "nv", "n")
+
+    def __init__(self, V: np.ndarray, nv: list[Any], n: int) -> None:
+        self.V = V
+        self.nv = nv
+        self.n = n
+
+
+class _Scatter:
+    """Adds a group's per-operand contributions (k rows) into gradient rows ``idx`` (a 2-D ``G`` or 1-D ``T``).
+
+    Rows may repeat within a group (``h`` feeding 16 neurons' products):
+    repeated rows are first summed with one ``np.add.reduceat`` over the
+    contributions sorted by row, since ``G[idx] += c`` would keep only one.
+    """
+
+    __slots__ = ("idx", "perm", "starts", "urows")
+
+    def __init__(self, idx: list[int]) -> None:
+        arr = np.array(idx, dtype=np.intp)
+        self.idx: Any = _as_index(idx)
+        self.perm: np.ndarray | None = None
+        if len(set(idx)) != len(idx):
+            perm = np.argsort(arr, kind="stable")
+            srt = arr[perm]
+            first = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]])
+            self.perm, self.starts, self.urows = perm, first, srt[first]
+
+    def add(self, acc: np.ndarray, c: np.ndarray) -> None:
+        if self.perm is None:
+            acc[self.idx] += c
+        else:
+            acc[self.urows] += np.add.reduceat(c[self.perm], self.starts, axis=0)
+
+
+def _as_index(idx: list[int]) -> Any:
+    """A slice when ``idx`` is a run of consecutive rows (a view, no copy), else an index array."""
+    if idx and idx == list(range(idx[0], idx[0] + len(idx))):
+        return slice(idx[0], idx[0] + len(idx))
+    return np.array(idx, dtype=np.intp)
+
+
+class _Group:
+    """Varying ops of one level with the same op, params and operand kinds: one numpy call for all."""
+
+    __slots__ = ("spec", "vforward", "vrule", "ctx", "start", "stop", "operands")
+
+    def __init__(self, spec: OpSpec, ctx: tuple[float, ...], start: int, stop: int, operands: list[Any]) -> None:
+        self.spec = spec
+        self.vforward, self.vrule = _vectorized(spec)
+        self.ctx = ctx
+        self.start, self.stop = start, stop
+        #: Per operand: (varying, source rows or (k, 1) non-varying indices, scatter).
+        self.operands = operands
+
+
+class _Levels:
+    """The batched program: varying ops grouped by level, non-varying ops as scalar instructions.
+
+    The level of a varying op is 1 + the largest level of its varying
+    operands (arguments are level 0), so ops of one level never depend on
+    each other.  Rows of the value matrix are numbered arguments first, then
+    group by group, so each group writes one contiguous block of rows.
+    """
+
+    def __init__(self, tape: Tape) -> None:
+        n_args, n_leaves = tape.n_args, tape.n_leaves
+        varying = tape.varying
+        n_slots = len(varying)
+        # Non-varying slots: parameters, constants, then non-varying ops, in slot order.
+        self.nvi = nvi = [-1] * n_slots
+        count = 0
+        for s in range(n_args, n_slots):
+            if not varying[s]:
+                nvi[s] = count
+                count += 1
+        self.nv_forward: list[tuple[Any, ...]] = []
+        self.nv_backward: list[tuple[Any, ...]] = []
+        level = [0] * n_slots
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for k, (spec, operands, ctx) in enumerate(tape.ops):
+            s = n_leaves + k
+            if not varying[s]:
+                kind, a, b = _kind(tuple(nvi[j] for j in operands), ctx)
+                self.nv_forward.append((kind, spec.forward, a, b, ctx))
+                self.nv_backward.append((kind, spec.rule, a, b, ctx, spec, nvi[s]))
+                continue
+            level[s] = 1 + max(level[j] for j in operands if varying[j])
+            flags = tuple(varying[j] for j in operands)
+            groups.setdefault((level[s], id(spec), ctx, flags), []).append(s)
+        self.row = row = [-1] * n_slots
+        for i in range(n_args):
+            row[i] = i
+        next_row = n_args
+        ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: first occurrence within a level
+        self.groups: list[_Group] = []
+        for (_, _, ctx, flags), members in ordered:
+            start = next_row
+            for s in members:
+                row[s] = next_row
+                next_row += 1
+            spec = tape.ops[members[0] - n_leaves][0]
+            ops_info = []
+            for p, var in enumerate(flags):
+                srcs = [tape.ops[s - n_leaves][1][p] for s in members]
+                if var:
+                    rows = [row[j] for j in srcs]
+                    ops_info.append((True, _as_index(rows), _Scatter(rows)))
+                else:
+                    idx = [nvi[j] for j in srcs]
+                    ops_info.append((False, np.array(idx, dtype=np.intp)[:, None], _Scatter(idx)))
+            self.groups.append(_Group(spec, ctx, start, next_row, ops_info))
+        self.n_rows = next_row
+
+
+def _kind(operands: tuple[int, ...], ctx: tuple[float, ...]) -> tuple[int, Any, int]:
+    if len(operands) == 1 and not ctx:
+        return _UNARY, operands[0], -1
+    if len(operands) == 2 and not ctx:
+        return _BINARY, operands[0], operands[1]
+    if len(operands) == 1:
+        return _UNARY_CTX, operands[0], -1
+    return _GENERAL, operands, -1
 
 
 def _arity_error(spec: OpSpec, r: Any, n: int) -> None:
@@ -303,15 +400,12 @@ def _arity_error(spec: OpSpec, r: Any, n: int) -> None:
 # --------------------------------------------------------------------------
 
 
-def _length(xs: Sequence[Any]) -> int:
-    for x in xs:
-        if np.ndim(x) == 1:
-            return int(np.shape(x)[0])
-    return 1
+def _shape(xs: Sequence[Any]) -> tuple[int, ...]:
+    return tuple(np.broadcast_shapes(*(np.shape(x) for x in xs)))
 
 
 def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """``(vforward, vrule)`` for a varying slot of ``spec``."""
+    """``(vforward, vrule)`` for a group of varying slots of ``spec`` (arrays of any one broadcast shape)."""
     n = spec.arity
     if id(spec) in _BUILTIN and spec.vforward is not None and spec.vrule is not None:
         return spec.vforward, spec.vrule
@@ -323,36 +417,35 @@ def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
     def vforward(*args: Any) -> np.ndarray:
         ins, ctx = args[:n], args[n:]
-        length = _length(ins)
+        shape = _shape(ins)
         if vf is not None:
             r = np.asarray(vf(*args), dtype=np.float64)
-            if r.shape != (length,):
+            if r.shape != shape:
                 try:
-                    r = np.broadcast_to(r, (length,))
+                    r = np.broadcast_to(r, shape)
                 except ValueError:
                     raise ValueError(
-                        f"vforward of op {name!r} returned shape {r.shape} for a batch of {length}; "
-                        "it must return one value per sample"
+                        f"vforward of op {name!r} returned shape {r.shape} for inputs of shape {shape}; "
+                        "it must work elementwise (one value per sample)"
                     ) from None
             return r
         # No vectorized form: loop over the samples with the scalar forward.
-        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), (length,)).tolist() for x in ins]
-        return np.array([fwd(*row, *ctx) for row in zip(*cols)], dtype=np.float64)
+        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel().tolist() for x in ins]
+        return np.array([fwd(*row, *ctx) for row in zip(*cols)], dtype=np.float64).reshape(shape)
 
     def vrule(g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
         ins, ctx = args[:n], args[n:]
+        shape = _shape((g, out, *ins))
         if vr is not None:
-            r = vr(g, out, *args)
-            length = _length((g, out, *ins))
+            r = tuple(vr(g, out, *args))
             for i, c in enumerate(r):
-                if c is not None and np.ndim(c) != 0 and np.shape(c) != (length,):
+                if c is not None and np.ndim(c) != 0 and np.shape(c) != shape:
                     raise ValueError(
-                        f"vrule of op {name!r} returned shape {np.shape(c)} for input {i} in a batch of {length}; "
-                        "it must return one gradient per sample (or a number)"
+                        f"vrule of op {name!r} returned shape {np.shape(c)} for input {i} with inputs of shape "
+                        f"{shape}; it must work elementwise (one gradient per sample, or a number)"
                     )
-            return tuple(r)
-        length = _length((g, out, *ins))
-        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), (length,)).tolist() for x in (g, out, *ins)]
+            return r
+        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel().tolist() for x in (g, out, *ins)]
         res: list[list[float]] = [[] for _ in range(n)]
         seen = [False] * n
         for row in zip(*cols):
@@ -365,7 +458,7 @@ def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
                 else:
                     seen[i] = True
                     res[i].append(float(c))
-        return tuple(np.array(col, dtype=np.float64) if s else None for col, s in zip(res, seen))
+        return tuple(np.array(col, dtype=np.float64).reshape(shape) if s else None for col, s in zip(res, seen))
 
     return vforward, vrule
 

@@ -1,0 +1,603 @@
+"""Tests of autograd_core.compile: traced tapes replay as the eager engine does, for one sample and for batches."""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import weakref
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from autograd_core import Compiled, TraceError, Value, compile, maximum, minimum, no_grad, ops, register, topo_order
+from autograd_core.compile import LOSS_KINDS, compile_loss, compile_model
+from autograd_core.testing import expressions
+from autograd_core.value import applier
+
+RTOL = 1e-12
+
+BUILTIN = [s.name for s in ops.specs() if getattr(ops, s.name.upper(), None) is s]
+
+
+def _close(actual: Any, expected: Any, *, scale: Any = None) -> None:
+    """Equal to RTOL relative; ``scale`` (sum of |terms|) bounds the error of a sum with cancellation."""
+    a = np.asarray(actual, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    atol = 0.0 if scale is None else RTOL * float(np.max(np.abs(scale)))
+    np.testing.assert_allclose(a, e, rtol=RTOL, atol=atol, equal_nan=True)
+
+
+def _eager(f: Any, args: Any, params: Any = ()) -> tuple[float, list[float], list[float]]:
+    """Value, argument gradients and parameter gradients from the eager engine; leaves .grad at 0."""
+    xs = [Value(a) for a in args]
+    for p in params:
+        p.grad = 0.0
+    out = f(*xs)
+    out.backward()
+    pg = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    return out.data, [x.grad for x in xs], pg
+
+
+def _point(rng: np.random.Generator, intervals: Any) -> float:
+    lo, hi = intervals[int(rng.integers(len(intervals)))]
+    return float(rng.uniform(lo, hi))
+
+
+def _samples(spec: ops.OpSpec, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n points inside the op's domain, shape (n, arity)."""
+    return np.array([[_point(rng, d) for d in spec.domain] for _ in range(n)])
+
+
+# --------------------------------------------------------------------------
+# Every registered op
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_compile_every_op_matches_eager_per_sample(name: str) -> None:
+    spec = ops.get(name)
+    rng = np.random.default_rng(BUILTIN.index(name))
+    ctx = tuple(_point(rng, d) for d in spec.param_domain)
+    apply = applier(spec)
+    f = lambda *xs: apply(*xs, *ctx)
+    pts = _samples(spec, rng, 12)
+    c = compile(f, list(pts[0]))
+    out_b, ga_b, _ = c.forward_backward(*pts.T)
+    for i, row in enumerate(pts):
+        v, ga, _ = _eager(f, row)
+        out_s, ga_s, _ = c.forward_backward(*row)
+        _close(out_s, v)
+        _close(ga_s, ga)
+        _close(out_b[i], v)
+        _close([g[i] for g in ga_b], ga)
+        _close(c(*row), v)
+    _close(c(*pts.T), out_b)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_compile_every_op_param_gradients_sum_over_the_batch(name: str) -> None:
+    spec = ops.get(name)
+    rng = np.random.default_rng(100 + BUILTIN.index(name))
+    ctx = tuple(_point(rng, d) for d in spec.param_domain)
+    apply = applier(spec)
+    p0 = [Value(_point(rng, d)) for d in spec.domain]
+    xs = rng.uniform(-2.0, 2.0, size=9)
+    # The op's node depends only on params: computed once, its gradient summed over the samples.
+    f_const = lambda x: apply(*p0, *ctx) * x
+    cases: list[tuple[Any, list[Value], np.ndarray]] = [(f_const, p0, xs)]
+    if spec.arity == 2:
+        # One operand a parameter, the other an argument: a per-sample node with a parameter input.
+        q = [Value(_point(rng, spec.domain[0])), Value(_point(rng, spec.domain[1]))]
+        col0 = _samples(spec, rng, 9)
+        cases.append((lambda x: apply(q[0], x, *ctx), [q[0]], col0[:, 1]))
+        cases.append((lambda x: apply(x, q[1], *ctx), [q[1]], col0[:, 0]))
+    for f, params, data in cases:
+        c = compile(f, [float(data[0])], params=params)
+        per = [_eager(f, [x], params)[2] for x in data]
+        total = np.sum(per, axis=0)
+        out, _, pg = c.forward_backward(data)
+        _close(pg, total, scale=np.sum(np.abs(per), axis=0))
+        _close(out, [_eager(f, [x], params)[0] for x in data])
+
+
+# --------------------------------------------------------------------------
+# Random DAGs with shared subexpressions
+# --------------------------------------------------------------------------
+
+_DAG_OPS = ["add", "sub", "mul", "tanh", "sin", "cos", "sigmoid", "relu", "abs", "maximum", "minimum", "softplus"]
+
+
+def _random_dag(seed: int, n_args: int = 3, n_params: int = 3, n_ops: int = 40) -> tuple[Any, list[Value]]:
+    """A random function of n_args Values over shared subexpressions, params and constants (seeded)."""
+    rng = random.Random(seed)
+    params = [Value(rng.uniform(-1.5, 1.5), label=f"p{i}") for i in range(n_params)]
+    consts = [rng.uniform(-2.0, 2.0) for _ in range(2)]
+    recipe = []
+    n_nodes = n_args + n_params + len(consts)
+    for _ in range(n_ops):
+        name = rng.choice(_DAG_OPS)
+        arity = ops.get(name).arity
+        # Mostly recent nodes (depth), sometimes any earlier node (sharing).
+        operands = [rng.randrange(max(0, n_nodes - 4), n_nodes) if rng.random() < 0.6 else rng.randrange(n_nodes)]
+        if arity == 2:
+            operands.append(rng.randrange(n_nodes))
+        recipe.append((name, tuple(operands)))
+        n_nodes += 1
+    used = {i for _, operands in recipe for i in operands}
+    # Every node no later op uses is summed into the output, so every op is reached.
+    sinks = [i for i in range(n_args, n_nodes) if i not in used]
+
+    def f(*xs: Value) -> Value:
+        nodes: list[Any] = [*xs, *params, *(Value(c) for c in consts)]
+        for name, operands in recipe:
+            nodes.append(applier(ops.get(name))(*(nodes[i] for i in operands)))
+        out = nodes[sinks[0]]
+        for s in sinks[1:]:
+            out = out + nodes[s]
+        return out
+
+    return f, params
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compile_random_dags_match_eager(seed: int) -> None:
+    f, params = _random_dag(seed)
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(-2.0, 2.0, size=(10, 3))
+    c = compile(f, list(data[0]), params=params)
+    out_b, ga_b, pg_b = c.forward_backward(*data.T)
+    per_params = []
+    for i, row in enumerate(data):
+        v, ga, pg = _eager(f, row, params)
+        per_params.append(pg)
+        _close(out_b[i], v)
+        _close([g[i] for g in ga_b], ga)
+        out_s, ga_s, pg_s = c.forward_backward(*row)
+        _close(out_s, v)
+        _close(ga_s, ga)
+        _close(pg_s, pg)
+    _close(pg_b, np.sum(per_params, axis=0), scale=np.sum(np.abs(per_params), axis=0))
+
+
+@settings(max_examples=25)
+@given(expressions(max_inputs=3, max_ops=10))
+def test_compile_drawn_expressions_match_eager(e: Any) -> None:
+    c = compile(e.fn, e.inputs)
+    v, ga, _ = _eager(e.fn, e.inputs)
+    out, ga_c, _ = c.forward_backward(*e.inputs)
+    _close(out, v)
+    _close(ga_c, ga)
+    batch = [np.array([x, x]) for x in e.inputs]
+    out_b, ga_b, _ = c.forward_backward(*batch)
+    _close(out_b, [v, v])
+    _close([g[1] for g in ga_b], ga)
+
+
+# --------------------------------------------------------------------------
+# value_and_grad and parameters
+# --------------------------------------------------------------------------
+
+
+def _tiny_model(seed: int = 0) -> tuple[Any, list[Value]]:
+    rng = random.Random(seed)
+    w = [[Value(rng.uniform(-1, 1)) for _ in range(2)] for _ in range(3)]
+    b = [Value(0.1 * i) for i in range(3)]
+    v = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+    params = [p for row in w for p in row] + b + v
+
+    def loss(x1: Value, x2: Value, t: Value) -> Value:
+        hs = [(row[0] * x1 + row[1] * x2 + bi).relu() for row, bi in zip(w, b)]
+        s = hs[0] * v[0] + hs[1] * v[1] + hs[2] * v[2]
+        reg = params[0] * params[0]
+        for p in params[1:]:
+            reg = reg + p * p
+        return (1 - t * s).relu() + 1e-3 * reg
+
+    return loss, params
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_compile_value_and_grad_reduces_and_adds_into_grad(reduce: str) -> None:
+    loss, params = _tiny_model()
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 2))
+    y = np.where(rng.random(20) > 0.5, 1.0, -1.0)
+    c = compile(loss, [0.3, -0.2, 1.0], params=params)
+    per = [_eager(loss, [a, b, t], params) for (a, b), t in zip(X, y)]
+    k = 1.0 / len(y) if reduce == "mean" else 1.0
+    want_v = k * sum(p[0] for p in per)
+    want_g = k * np.sum([p[2] for p in per], axis=0)
+    scale = k * np.sum(np.abs([p[2] for p in per]), axis=0)
+    v, g = c.value_and_grad([X[:, 0], X[:, 1], y], reduce=reduce)
+    _close(v, want_v, scale=k * sum(abs(p[0]) for p in per))
+    _close(g, want_g, scale=scale)
+    _close([p.grad for p in params], want_g, scale=scale)
+    c.value_and_grad([X[:, 0], X[:, 1], y], reduce=reduce)
+    _close([p.grad for p in params], 2 * want_g, scale=2 * scale)
+
+
+def test_compile_value_and_grad_one_sample_uses_numbers() -> None:
+    loss, params = _tiny_model(1)
+    c = compile(loss, [0.3, -0.2, 1.0], params=params)
+    v, _, pg = _eager(loss, [0.5, 0.25, -1.0], params)
+    got_v, got_g = c.value_and_grad([0.5, 0.25, -1.0])
+    assert isinstance(got_v, float)
+    _close(got_v, v)
+    _close(got_g, pg)
+
+
+def test_compile_reads_params_at_call_time_without_retrace() -> None:
+    p = Value(2.0)
+    c = compile(lambda x: p * x + p * p, [1.0], params=[p])
+    assert c(3.0) == 10.0
+    p.data = -1.0
+    assert c(3.0) == -2.0
+    _close(c(np.array([1.0, 2.0])), [0.0, -1.0])
+    _, g = c.value_and_grad([np.array([1.0, 2.0])], reduce="sum")
+    assert g == [2 * (2 * -1.0) + 3.0]
+
+
+def test_compile_sgd_with_compiled_gradients_tracks_eager_training() -> None:
+    loss, params = _tiny_model(2)
+    loss2, params2 = _tiny_model(2)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(16, 2))
+    y = np.sign(X[:, 0] * X[:, 1]) + (X[:, 0] * X[:, 1] == 0)
+    c = compile(loss, [0.1, 0.2, 1.0], params=params)
+    for _ in range(5):
+        for p in params:
+            p.grad = 0.0
+        c.value_and_grad([X[:, 0], X[:, 1], y])
+        for p in params:
+            p.data -= 0.5 * p.grad
+        grads = np.mean([_eager(loss2, [a, b, t], params2)[2] for (a, b), t in zip(X, y)], axis=0)
+        for p, g in zip(params2, grads):
+            p.data -= 0.5 * float(g)
+    np.testing.assert_allclose([p.data for p in params], [p.data for p in params2], rtol=1e-10, atol=1e-12)
+
+
+def test_compile_unreached_param_gets_zero_gradient() -> None:
+    p, q = Value(1.5), Value(4.0)
+    c = compile(lambda x: p * x, [1.0], params=[p, q])
+    v, g = c.value_and_grad([np.array([1.0, 3.0])])
+    assert v == 3.0
+    assert g == [2.0, 0.0]
+    assert q.grad == 0.0
+
+
+def test_compile_output_without_argument_dependence_broadcasts_over_batch() -> None:
+    p = Value(3.0)
+    c = compile(lambda x: p * p, [1.0], params=[p])
+    np.testing.assert_array_equal(c(np.zeros(4)), [9.0] * 4)
+    v, g = c.value_and_grad([np.zeros(4)], reduce="sum")
+    assert (v, g) == (36.0, [24.0])
+
+
+def test_compile_number_next_to_arrays_is_broadcast() -> None:
+    c = compile(lambda x, y: x * y, [1.0, 2.0])
+    np.testing.assert_array_equal(c(np.array([1.0, 2.0, 3.0]), 2.0), [2.0, 4.0, 6.0])
+
+
+def test_compile_zero_argument_function() -> None:
+    p = Value(0.5)
+    c = compile(lambda: p.exp(), [], params=[p])
+    assert c() == math.exp(0.5)
+    assert c.value_and_grad([]) == (math.exp(0.5), [math.exp(0.5)])
+
+
+def test_compile_list_output_returns_list_and_value_and_grad_needs_one() -> None:
+    c = compile(lambda x, y: [x + y, x * y], [1.0, 2.0])
+    assert c(2.0, 3.0) == [5.0, 6.0]
+    a, b = c(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    np.testing.assert_array_equal(a, [4.0, 6.0])
+    np.testing.assert_array_equal(b, [3.0, 8.0])
+    with pytest.raises(ValueError, match="one output.*2 Values"):
+        c.value_and_grad([1.0, 2.0])
+    one = compile(lambda x: [x * x], [1.0])
+    assert one(3.0) == [9.0]
+    assert one.value_and_grad([3.0]) == (9.0, [])
+
+
+def test_compile_ieee_results_match_eager_in_batch() -> None:
+    f = lambda x, y: x / y + (x - 1.0).log() + (x * 1000.0).exp()
+    xs = np.array([1.0, 0.0, 2.0, 3.0])
+    ys = np.array([0.0, 0.0, -0.0, 2.0])
+    c = compile(f, [2.0, 1.0])
+    out, ga, _ = c.forward_backward(xs, ys)
+    for i in range(4):
+        v, g, _ = _eager(f, [xs[i], ys[i]])
+        _close(out[i], v)
+        _close([ga[0][i], ga[1][i]], g)
+
+
+# --------------------------------------------------------------------------
+# Data-dependent control flow
+# --------------------------------------------------------------------------
+
+
+def test_compile_python_branch_on_data_raises_trace_error() -> None:
+    def f(x: Value) -> Value:
+        return x * 2 if x > 0 else -x
+
+    with pytest.raises(TraceError, match="different graph") as info:
+        compile(f, [1.0])
+    msg = str(info.value)
+    assert "op #0" in msg and "relu" in msg and "eager" in msg
+    assert isinstance(info.value, ValueError)
+
+
+def test_compile_check_args_catch_branch_the_default_misses() -> None:
+    f = lambda x: x * 2 if x > 100 else x * 3
+    compile(f, [1.0])  # -2 does not cross the threshold either: no error
+    with pytest.raises(TraceError, match="const"):
+        compile(f, [1.0], check_args=[200.0])
+
+
+def test_compile_number_read_from_data_raises_trace_error() -> None:
+    with pytest.raises(TraceError, match="constant #0"):
+        compile(lambda x: x + Value(x.data * 2), [1.0])
+
+
+def test_compile_kinked_ops_replay_both_sides_of_every_kink() -> None:
+    p = Value(0.3)
+    f = lambda x, y: x.relu() + abs(y) * p + maximum(x, y) - minimum(x * p, 0.5)
+    c = compile(f, [1.0, 1.0], params=[p])
+    xs = np.array([-2.0, -0.5, 0.5, 2.0, 0.25])
+    ys = np.array([1.0, -1.0, 0.5, -3.0, 0.25])
+    out, ga, pg = c.forward_backward(xs, ys)
+    per = [_eager(f, [a, b], [p]) for a, b in zip(xs, ys)]
+    _close(out, [r[0] for r in per])
+    _close(np.array(ga).T, [r[1] for r in per])
+    _close(pg, np.sum([r[2] for r in per], axis=0), scale=np.sum(np.abs([r[2] for r in per]), axis=0))
+
+
+# --------------------------------------------------------------------------
+# User ops
+# --------------------------------------------------------------------------
+
+_cube = register(
+    "test_compile_cube",
+    lambda x: x * x * x,
+    lambda g, out, x: (g * 3.0 * x * x,),
+    arity=1,
+    replace=True,
+)
+_scaled = register(
+    "test_compile_scaled_sum",
+    lambda x, y, z, k: k * (x + 2.0 * y + 3.0 * z),
+    lambda g, out, x, y, z, k: (g * k, g * 2.0 * k, None),
+    arity=3,
+    params=("k",),
+    replace=True,
+)
+_vcube = register(
+    "test_compile_vcube",
+    lambda x: x * x * x,
+    lambda g, out, x: (g * 3.0 * x * x,),
+    arity=1,
+    vforward=lambda x: np.power(x, 3.0),
+    vrule=lambda g, out, x: (g * 3.0 * np.square(x),),
+    replace=True,
+)
+
+
+@pytest.mark.parametrize("user_op", ["loop", "vectorized"])
+def test_compile_user_ops_match_eager(user_op: str) -> None:
+    cube = _cube if user_op == "loop" else _vcube
+    p = Value(0.7)
+    f = lambda x, y: _scaled(cube(x), y * p, x, 1.5) + cube(p)
+    c = compile(f, [0.5, 0.25], params=[p])
+    xs, ys = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, -0.25])
+    out, ga, pg = c.forward_backward(xs, ys)
+    per = [_eager(f, [a, b], [p]) for a, b in zip(xs, ys)]
+    _close(out, [r[0] for r in per])
+    _close(np.array(ga).T, [r[1] for r in per])
+    _close(pg, np.sum([r[2] for r in per], axis=0))
+    _close(c.forward_backward(0.5, 1.0)[0], per[0][0])
+
+
+def test_compile_user_vforward_with_wrong_shape_is_named() -> None:
+    bad = register(
+        "test_compile_bad_vforward",
+        lambda x: 2.0 * x,
+        lambda g, out, x: (2.0 * g,),
+        arity=1,
+        vforward=lambda x: np.zeros(7),
+        replace=True,
+    )
+    c = compile(lambda x: bad(x), [1.0])
+    assert c(1.0) == 2.0
+    with pytest.raises(ValueError, match="test_compile_bad_vforward"):
+        c(np.array([1.0, 2.0, 3.0]))
+
+
+# --------------------------------------------------------------------------
+# Tracing details and errors
+# --------------------------------------------------------------------------
+
+
+def test_compile_tape_keeps_no_traced_node_alive() -> None:
+    refs: list[Any] = []
+    p = Value(1.0)
+
+    def f(x: Value) -> Value:
+        y = (x * p).tanh()
+        refs.append(weakref.ref(y))
+        return y + 1.0
+
+    c = compile(f, [0.5], params=[p])
+    gc.collect()
+    assert len(refs) == 2 and all(r() is None for r in refs)
+    assert isinstance(c, Compiled) and c(0.5) == math.tanh(0.5) + 1.0
+
+
+def test_compile_traces_inside_no_grad() -> None:
+    p = Value(2.0)
+    with no_grad():
+        c = compile(lambda x: x * p, [1.0], params=[p])
+    assert c.value_and_grad([np.array([1.0, 3.0])], reduce="sum") == (8.0, [4.0])
+
+
+def test_compile_signature_is_stable_across_traces() -> None:
+    f, params = _random_dag(11)
+    a = compile(f, [0.1, 0.2, 0.3], params=params)
+    b = compile(f, [1.1, -0.2, 2.3], params=params)
+    assert a.tape.signature() == b.tape.signature()
+    eager_ops = [n for n in topo_order(f(*(Value(v) for v in [0.1, 0.2, 0.3]))) if n.op]
+    assert [s.name for s, _, _ in a.tape.ops] == [n.op for n in eager_ops]
+    assert len(eager_ops) >= 40
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda c: c(1.0), TypeError, "takes 2 arguments"),
+        (lambda c: c(np.zeros(3), np.zeros(4)), ValueError, "unequal length"),
+        (lambda c: c(np.zeros((2, 2)), 1.0), ValueError, r"shape \(2, 2\)"),
+        (lambda c: c("a", 1.0), TypeError, "argument 0"),
+        (lambda c: c(Value(1.0), 1.0), TypeError, "argument 0"),
+        (lambda c: c.value_and_grad([1.0, 2.0], reduce="max"), ValueError, "reduce"),
+        (lambda c: c.value_and_grad(1.0), TypeError, "sequence"),
+        (lambda c: c.value_and_grad([np.zeros(0), np.zeros(0)]), ValueError, "empty"),
+    ],
+)
+def test_compile_bad_call_arguments_raise_clear_errors(call: Any, exc: type, match: str) -> None:
+    c = compile(lambda x, y: x * y, [1.0, 2.0])
+    with pytest.raises(exc, match=match):
+        call(c)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"f": 3, "example_args": [1.0]}, TypeError, "callable"),
+        ({"f": lambda x: x, "example_args": 1.0}, TypeError, "sequence of numbers"),
+        ({"f": lambda x: x, "example_args": ["a"]}, TypeError, r"example_args\[0\]"),
+        ({"f": lambda x: x, "example_args": [1.0], "params": [1.0]}, TypeError, r"params\[0\]"),
+        ({"f": lambda x: x, "example_args": [1.0], "params": [Value(1.0) * 2]}, ValueError, "not a leaf"),
+        ({"f": lambda x: 3.0, "example_args": [1.0]}, TypeError, "must return a Value"),
+        ({"f": lambda x: [], "example_args": [1.0]}, ValueError, "empty list"),
+        ({"f": lambda x: [x, 2.0], "example_args": [1.0]}, TypeError, "item 1"),
+        ({"f": lambda x: x, "example_args": [1.0], "check_args": [1.0, 2.0]}, ValueError, "check_args"),
+    ],
+)
+def test_compile_bad_compile_arguments_raise_clear_errors(kwargs: dict[str, Any], exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        compile(**kwargs)
+
+
+def test_compile_duplicate_param_is_rejected() -> None:
+    p = Value(1.0)
+    with pytest.raises(ValueError, match="same Value"):
+        compile(lambda x: x * p, [1.0], params=[p, p])
+
+
+# --------------------------------------------------------------------------
+# Models and losses (the nn.fit entry points)
+# --------------------------------------------------------------------------
+
+
+class _Net:
+    """A minimal model: parameters() and __call__(list of Values) -> list of Values."""
+
+    def __init__(self, nin: int, nout: int, seed: int = 0) -> None:
+        rng = random.Random(seed)
+        self.w = [[Value(rng.uniform(-1, 1)) for _ in range(nin)] for _ in range(nout)]
+        self.b = [Value(rng.uniform(-0.5, 0.5)) for _ in range(nout)]
+
+    def parameters(self) -> list[Value]:
+        return [p for row in self.w for p in row] + self.b
+
+    def __call__(self, x: list[Any]) -> list[Value]:
+        outs = []
+        for row, b in zip(self.w, self.b):
+            act = b
+            for wi, xi in zip(row, x):
+                act = act + wi * xi
+            outs.append(act.tanh())
+        return outs
+
+
+def _reference_loss(kind: str, z: np.ndarray, t: np.ndarray) -> float:
+    """An independent numpy oracle for each loss kind (z: outputs, t: targets or class index)."""
+    if kind == "mse":
+        return float(np.mean((z - t) ** 2))
+    if kind == "l1":
+        return float(np.mean(np.abs(z - t)))
+    if kind == "hinge":
+        return float(np.mean(np.maximum(0.0, 1.0 - t * z)))
+    if kind == "bce_with_logits":
+        return float(np.mean(np.logaddexp(0.0, z) - t * z))
+    return float(np.log(np.sum(np.exp(z))) - z[int(t)])
+
+
+@pytest.mark.parametrize("kind", LOSS_KINDS)
+def test_compile_loss_matches_reference_and_eager_gradient(kind: str) -> None:
+    nout = 3 if kind == "cross_entropy" else 1
+    net = _Net(2, nout, seed=4)
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(12, 2))
+    if kind == "cross_entropy":
+        y = rng.integers(0, 3, size=12).astype(float)
+    elif kind in ("hinge",):
+        y = np.where(rng.random(12) > 0.5, 1.0, -1.0)
+    elif kind == "bce_with_logits":
+        y = (rng.random(12) > 0.5).astype(float)
+    else:
+        y = rng.normal(size=12)
+    cl = compile_loss(net, kind, 2, l2=1e-3)
+    params = net.parameters()
+    model = compile_model(net, 2)
+    Z = np.array(model(X[:, 0], X[:, 1])).T
+    l2 = 1e-3 * sum(p.data**2 for p in params)
+    want = np.mean([_reference_loss(kind, z, t) for z, t in zip(Z, y)]) + l2
+    v, g = cl.value_and_grad(X, y)
+    _close(v, want, scale=1e3 * want)  # different summation order from the oracle: 1e-9 relative
+
+    # The gradient: the eager engine on the same per-sample loss.
+    per = [_eager(lambda *a: _per_sample(cl, net, a), list(args), params)[2] for args in zip(*cl.args(X, y))]
+    _close(g, np.mean(per, axis=0), scale=np.mean(np.abs(per), axis=0))
+    for p in params:
+        p.grad = 0.0
+
+
+def _per_sample(cl: Any, net: Any, a: tuple[Value, ...]) -> Value:
+    """compile_loss's per-sample loss, evaluated eagerly: the tape replayed on Values is the same graph."""
+    from autograd_core.compile import _loss_terms
+
+    outs = net(list(a[: cl.n_inputs]))
+    total = _loss_terms(cl.kind, outs, list(a[cl.n_inputs :]))
+    params = net.parameters()
+    reg = params[0] * params[0]
+    for p in params[1:]:
+        reg = reg + p * p
+    return total + 1e-3 * reg
+
+
+def test_compile_loss_accepts_a_loss_function_by_name_and_rejects_unknown() -> None:
+    def hinge(preds: Any, targets: Any) -> Any:
+        raise AssertionError("compile_loss reads only the name")
+
+    net = _Net(2, 1)
+    assert compile_loss(net, hinge, 2).kind == "hinge"
+    with pytest.raises(ValueError, match="unknown loss"):
+        compile_loss(net, "huber", 2)
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        compile_loss(net, "mse", 2).args(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="class indices"):
+        compile_loss(_Net(2, 3), "cross_entropy", 2).args(np.zeros((2, 2)), [0, 3])
+
+
+def test_compile_model_branching_on_data_raises_trace_error() -> None:
+    class Branchy(_Net):
+        def __call__(self, x: list[Any]) -> list[Value]:
+            out = super().__call__(x)
+            return [o if x[0] > 0 else -o for o in out]
+
+    with pytest.raises(TraceError):
+        compile_model(Branchy(2, 1), 2)
