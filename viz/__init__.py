@@ -7,6 +7,7 @@ boundaries and gradient flow; :mod:`viz.cli` is the ``autograd-core`` command.
 """
 
 from .dot import DotGraph, draw_dot, escape_record
+from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .render import GraphvizNotFoundError, render_svg
 from .trace import Trace, layer_prefix, neuron_prefix, trace
 
@@ -15,6 +16,9 @@ __all__ = [
     "render_svg",
     "GraphvizNotFoundError",
     "DotGraph",
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
     "escape_record",
     "trace",
     "Trace",

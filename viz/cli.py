@@ -177,7 +177,7 @@ def _leaves(expr: Expression, point: dict[str, float]) -> list[Value]:
 
 def _header(expr: Expression, point: dict[str, float], out: TextIO) -> None:
     where = ", ".join(f"{k} = {_fmt(v)}" for k, v in point.items())
-    print(f"f = {expr.source.strip()}" + (f"  at {where}" if where else ""), file=out)
+    print(f"f({', '.join(expr.variables)}) = {expr.source.strip()}" + (f"  at {where}" if where else ""), file=out)
 
 
 def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
@@ -188,7 +188,7 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
         f.label = "f"
     f.backward()
     _header(expr, point, out)
-    print(f"value = {_fmt(f.data)}", file=out)
+    print(f"f = {_fmt(f.data)}", file=out)
     for x in xs:
         print(f"df/d{x.label} = {_fmt(x.grad)}", file=out)
     if args.output:
