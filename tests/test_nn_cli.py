@@ -1,0 +1,66 @@
+"""The train command (nn.cli): trains, reports accuracy, saves a model that loads back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import nn
+from nn import cli
+
+
+def test_cli_train_reports_accuracy_and_saves_a_loadable_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model.json"
+    args = ["--n", "40", "--hidden", "4", "--epochs", "2", "--batch-size", "8", "--seed", "1", "--out", str(out)]
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    assert "training MLP(2, [4, 1]) on moons (32 train, 8 validation) with adam" in text
+    assert "final train loss" in text and "validation loss" in text and "accuracy" in text
+    assert f"saved model to {out}" in text
+    model = nn.load(out)
+    assert isinstance(model, nn.MLP) and model.nouts == [4, 1]
+
+
+@pytest.mark.parametrize(("dataset", "loss", "nout"), [("blobs", "cross_entropy", 3), ("linear", "mse", 1)])
+def test_cli_train_picks_the_loss_from_the_dataset(
+    dataset: str, loss: str, nout: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "m.json"
+    args = [
+        "--dataset",
+        dataset,
+        "--n",
+        "30",
+        "--hidden",
+        "3",
+        "--epochs",
+        "1",
+        "--optimizer",
+        "sgd",
+        "--out",
+        str(out),
+    ]
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    assert f"loss {loss}" in text and f", {nout}])" in text
+    assert nn.load(out).nouts[-1] == nout  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "16,x"], "comma-separated ints"),
+        (["--epochs", "0"], "expected a positive int"),
+        (["--optimizer", "rmsprop"], "invalid choice"),
+        (["--val-split", "1.5"], "fraction in \\(0, 1\\)"),
+    ],
+)
+def test_cli_rejects_bad_arguments(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
