@@ -136,7 +136,7 @@ def _protect_expression(argv: list[str]) -> list[str]:
     space makes it positional, and the parser strips it.  Only tokens after
     an expression command that are not one of its option strings (``-o``,
     ``-h``; long options start with ``--``) and not the value of ``-o`` are
-    touched.
+    touched, so write ``-o FILE`` or ``--output=FILE``, not ``-oFILE``.
     """
     out = list(argv)
     start = next((i for i, a in enumerate(out) if a in _EXPR_COMMANDS), None)
