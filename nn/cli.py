@@ -1,9 +1,11 @@
 """The ``train`` command: train an MLP on a built-in data set, report accuracy, save the model.
 
-``main(argv)`` takes the arguments after ``train`` (``autograd-core train
---dataset moons --hidden 16,16 --epochs 40``); ``python -m nn.cli`` runs it
-directly.  The loss follows the data set: ``bce_with_logits`` for two
-classes, ``cross_entropy`` for more, ``mse`` for the ``linear`` regression.
+``autograd-core train --dataset moons --hidden 16,16 --epochs 40`` (the
+console script in :mod:`viz.cli`) calls :func:`add_train_arguments` and
+:func:`run_train`, then draws the loss curve and the decision boundary;
+``python -m nn.cli`` (:func:`main`) trains without the plots.  The loss
+follows the data set: ``bce_with_logits`` for two classes, ``cross_entropy``
+for more, ``mse`` for the ``linear`` regression.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import argparse
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -19,9 +24,9 @@ from .data import DATASETS, train_test_split
 from .layers import ACTIVATIONS, MLP
 from .optim import SGD, Adam, Optimizer, cosine
 from .serialize import save
-from .train import fit
+from .train import History, fit
 
-__all__ = ["build_parser", "main"]
+__all__ = ["add_train_arguments", "run_train", "TrainOutcome", "build_parser", "main"]
 
 
 def _widths(text: str) -> list[int]:
@@ -54,6 +59,16 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _non_negative(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= v < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return v
+
+
 def _fraction(text: str) -> float:
     v = _positive_float(text)
     if v >= 1:
@@ -61,39 +76,63 @@ def _fraction(text: str) -> float:
     return v
 
 
-def build_parser(prog: str = "autograd-core train") -> argparse.ArgumentParser:
-    """The argument parser of the ``train`` command."""
-    p = argparse.ArgumentParser(prog=prog, description="Train an MLP on a built-in data set and save it.")
+@dataclass
+class TrainOutcome:
+    """What :func:`run_train` produced: the trained model, its history, the training data and the saved file."""
+
+    model: MLP
+    history: History
+    X_train: np.ndarray
+    y_train: np.ndarray
+    out_path: Path
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of the ``train`` command to ``p`` (used by ``autograd-core train``)."""
     p.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="data set (default: moons)")
     p.add_argument("--n", type=_positive_int, default=200, help="number of samples (default: 200)")
-    p.add_argument("--noise", type=float, default=0.1, help="data noise (default: 0.1)")
+    p.add_argument("--noise", type=_non_negative, default=0.1, help="data noise (default: 0.1)")
     p.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden widths, e.g. 16,16 (default)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (default: relu)")
     p.add_argument("--epochs", type=_positive_int, default=40, help="passes over the data (default: 40)")
     p.add_argument("--batch-size", type=_positive_int, default=20, help="samples per step (default: 20)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="optimizer (default: adam)")
     p.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: 0.02 adam, 0.1 sgd)")
-    p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty coefficient (default: 1e-4)")
+    p.add_argument("--l2", type=_non_negative, default=1e-4, help="L2 penalty coefficient (default: 1e-4)")
     p.add_argument("--val-split", type=_fraction, default=0.2, help="validation fraction (default: 0.2)")
     p.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles (default: 0)")
     p.add_argument("--out", default="model.json", help="where to save the model (default: model.json)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser(prog: str = "autograd-core train") -> argparse.ArgumentParser:
+    """The argument parser of the ``train`` command on its own."""
+    p = argparse.ArgumentParser(prog=prog, description="Train an MLP on a built-in data set and save it.")
+    add_train_arguments(p)
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``train`` command.
+def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutcome:
+    """Train as ``args`` (from :func:`add_train_arguments`) say, print the result and save the model.
 
     Args:
-        argv: the arguments after ``train`` (default: ``sys.argv[1:]``).
+        args: the parsed options.
+        out: where to print (default: stdout).
 
     Returns:
-        The exit status (0 on success).
+        A :class:`TrainOutcome`.
+
+    Raises:
+        ValueError: for option values the data or the model reject.
+        OSError: if the model cannot be written.
     """
-    args = build_parser().parse_args(argv)
-    if args.l2 < 0 or args.noise < 0:
-        print("error: --l2 and --noise must be >= 0", file=sys.stderr)
-        return 2
+    out = sys.stdout if out is None else out
+    path = Path(args.out)
+    # Checked before training, so a typo in --out does not cost a training run.
+    if not path.parent.is_dir():
+        raise ValueError(f"--out {path}: directory {path.parent} does not exist; create it first")
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'model.json'}")
     X, y = DATASETS[args.dataset](args.n, noise=args.noise, seed=args.seed)
     if args.dataset == "linear":
         loss, nout = "mse", 1
@@ -112,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         opt = SGD(model.parameters(), lr=lr, momentum=0.9, schedule=cosine(lr, steps, lr / 10))
     print(
         f"training MLP({X.shape[1]}, {[*args.hidden, nout]}) on {args.dataset} "
-        f"({len(X_train)} train, {len(X_val)} validation) with {args.optimizer}, lr {lr}, loss {loss}"
+        f"({len(X_train)} train, {len(X_val)} validation) with {args.optimizer}, lr {lr}, loss {loss}",
+        file=out,
     )
     history = fit(
         model,
@@ -130,11 +170,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     tl, vl = history.train_loss[-1], history.val_loss[-1]
     ta, va = history.train_accuracy[-1], history.val_accuracy[-1]
     if ta is not None and va is not None:
-        print(f"final train loss {tl:.4f}, accuracy {ta:.1%}; validation loss {vl:.4f}, accuracy {va:.1%}")
+        print(f"final train loss {tl:.4f}, accuracy {ta:.1%}; validation loss {vl:.4f}, accuracy {va:.1%}", file=out)
     else:
-        print(f"final train loss {tl:.4f}; validation loss {vl:.4f}")
-    save(model, args.out)
-    print(f"saved model to {args.out}")
+        print(f"final train loss {tl:.4f}; validation loss {vl:.4f}", file=out)
+    save(model, path)
+    print(f"saved model to {path}", file=out)
+    return TrainOutcome(model, history, X_train, y_train, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``train`` command on its own (``python -m nn.cli``).
+
+    Args:
+        argv: the arguments after ``train`` (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 on success, 2 for a bad option value.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        run_train(args)
+    except (ValueError, TypeError) as e:
+        print(f"autograd-core train: error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

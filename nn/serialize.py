@@ -69,6 +69,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
     target = Path(os.fspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
     try:
+        # mkstemp creates the file private (0600); a saved model is an ordinary file.
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -64,3 +64,22 @@ def test_cli_rejects_bad_arguments(args: list[str], message: str, capsys: pytest
         cli.main(args)
     assert exc.value.code == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_cli_checks_the_output_directory_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no" / "model.json"
+    assert cli.main(["--epochs", "1", "--n", "20", "--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and str(missing.parent) in err
+    assert not missing.parent.exists()
+
+
+def test_console_command_train_runs_nn_and_draws_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from viz.cli import main as console_main
+
+    out = tmp_path / "m.json"
+    assert console_main(["train", "--n", "30", "--hidden", "3", "--epochs", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"saved model to {out}" in text and "wrote" in text
+    assert isinstance(nn.load(out), nn.MLP)
+    assert (tmp_path / "m.loss.png").exists() and (tmp_path / "m.boundary.png").exists()

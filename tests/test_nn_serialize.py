@@ -94,6 +94,7 @@ def test_saved_file_is_versioned_json(tmp_path: Path) -> None:
     assert doc["architecture"]["type"] == "MLP" and doc["architecture"]["nouts"] == [3, 1]
     assert np.array(doc["state"]["layers.0.weight"]).shape == (3, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left behind
+    assert path.stat().st_mode & 0o777 == 0o644  # an ordinary file, not mkstemp's private 0600
 
 
 def test_save_is_atomic_when_the_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
