@@ -8,7 +8,12 @@
 - :mod:`nn.train`: ``fit``, ``evaluate``, ``predict``, ``History``, ``EarlyStopping``;
 - :mod:`nn.serialize`: ``save`` / ``load`` (JSON, atomic, validated).
 
-Built on the public API of :mod:`autograd_core` only.
+Built on the public API of :mod:`autograd_core` only.  A trained model moves to
+PyTorch through its state dict (``nn.Linear`` layout: weight ``[out, in]``, bias ``[out]``)::
+
+    sd = model.state_dict()                      # {"layers.0.weight": array, ...}
+    torch_layer.weight.data = torch.from_numpy(sd["layers.0.weight"])
+    model.load_state_dict({k: t.numpy() for k, t in torch_state.items()})
 """
 
 from . import data, losses, optim

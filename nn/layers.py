@@ -429,8 +429,11 @@ class BatchNorm(Module):
     eps: float
     weight: list[Value]
     bias: list[Value]
-    running_mean: list[float]
-    running_var: list[float]
+    # Running statistics are buffers, not parameters: Values only so that
+    # state_dict / load_state_dict / nn.save carry them (the leading underscore
+    # keeps them out of parameters()).
+    _running_mean: list[Value]
+    _running_var: list[Value]
 
     def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
         self.num_features = _check_count("num_features", num_features)
@@ -442,8 +445,18 @@ class BatchNorm(Module):
         self.eps = float(eps)
         self.weight = [Value(1.0) for _ in range(self.num_features)]
         self.bias = [Value(0.0) for _ in range(self.num_features)]
-        self.running_mean = [0.0] * self.num_features
-        self.running_var = [1.0] * self.num_features
+        self._running_mean = [Value(0.0) for _ in range(self.num_features)]
+        self._running_var = [Value(1.0) for _ in range(self.num_features)]
+
+    @property
+    def running_mean(self) -> list[float]:
+        """The running mean of each feature (a copy)."""
+        return [v.data for v in self._running_mean]
+
+    @property
+    def running_var(self) -> list[float]:
+        """The running (unbiased) variance of each feature (a copy)."""
+        return [v.data for v in self._running_var]
 
     def __call__(self, batch: Any) -> list[list[Value]]:
         """Normalize a batch: a list of samples, each a list of ``num_features`` Values or numbers.
@@ -466,12 +479,13 @@ class BatchNorm(Module):
                 var = sum((c * c for c in centered), Value(0.0)) * (1.0 / n)
                 inv = (var + self.eps) ** -0.5
                 m = self.momentum
-                self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean.data
-                self.running_var[j] = (1 - m) * self.running_var[j] + m * var.data * n / (n - 1)
+                rm, rv = self._running_mean[j], self._running_var[j]
+                rm.data = (1 - m) * rm.data + m * mean.data
+                rv.data = (1 - m) * rv.data + m * var.data * n / (n - 1)
                 normed = [c * inv for c in centered]
             else:
-                scale = 1.0 / math.sqrt(self.running_var[j] + self.eps)
-                normed = [(f - self.running_mean[j]) * scale for f in feat]
+                scale = 1.0 / math.sqrt(self._running_var[j].data + self.eps)
+                normed = [(f - self._running_mean[j].data) * scale for f in feat]
             for i in range(n):
                 cols[i].append(normed[i] * self.weight[j] + self.bias[j])
         return cols
@@ -480,7 +494,13 @@ class BatchNorm(Module):
         return {"type": "BatchNorm", "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
 
     def _own_state(self) -> dict[str, Any]:
-        return {"weight": self.weight, "bias": self.bias}
+        # PyTorch's BatchNorm1d keys: parameters, then the running-statistics buffers.
+        return {
+            "weight": self.weight,
+            "bias": self.bias,
+            "running_mean": self._running_mean,
+            "running_var": self._running_var,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"

@@ -158,7 +158,7 @@ def _maxout(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
 def _batchnorm(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
     n = _int(a, "num_features")
     momentum, eps = _real(a, "momentum", 1e-12, 1.0), _real(a, "eps", 1e-300, 1.0)
-    return 2 * n, lambda: BatchNorm(n, momentum=momentum, eps=eps)
+    return 4 * n, lambda: BatchNorm(n, momentum=momentum, eps=eps)
 
 
 def _dropout(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:

@@ -182,6 +182,8 @@ def test_batchnorm_eval_uses_running_statistics_and_scale_shift_learn() -> None:
     batch = [[1.0], [3.0]]
     bn(batch)  # running mean 2, running (unbiased) var 2
     bn.weight[0].data, bn.bias[0].data = 2.0, 0.5
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    assert [n for n, _ in bn.named_parameters()] == ["weight.0", "bias.0"]  # buffers are not parameters
     bn.eval()
     out = bn([[4.0]])
     assert out[0][0].data == pytest.approx(2.0 * (4.0 - 2.0) / math.sqrt(2.0 + 1e-5) + 0.5, rel=1e-12)

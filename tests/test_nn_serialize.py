@@ -23,6 +23,13 @@ def _model() -> nn.MLP:
     return m
 
 
+def _trained_batchnorm() -> nn.BatchNorm:
+    bn = nn.BatchNorm(2)
+    bn([[1.0, 2.0], [3.0, -5.0], [0.5, 0.25]])  # moves the running statistics off their start
+    bn.weight[1].data = 1.0 / 3.0
+    return bn
+
+
 def _same(a: nn.Module, b: nn.Module) -> bool:
     return [(n, p.data) for n, p in a.named_parameters()] == [(n, p.data) for n, p in b.named_parameters()]
 
@@ -35,6 +42,7 @@ def _same(a: nn.Module, b: nn.Module) -> bool:
         lambda: nn.Neuron(4, "elu", rng=3),
         lambda: nn.Maxout(2, 2, 3, rng=4),
         lambda: nn.BatchNorm(3, momentum=0.2, eps=1e-3),
+        lambda: _trained_batchnorm(),
     ],
 )
 def test_save_load_round_trip_is_exact(make: Any, tmp_path: Path) -> None:
@@ -44,6 +52,7 @@ def test_save_load_round_trip_is_exact(make: Any, tmp_path: Path) -> None:
     back = nn.load(path)
     assert type(back) is type(m) and back.config() == m.config()
     assert _same(m, back)
+    assert {k: v.tolist() for k, v in m.state_dict().items()} == {k: v.tolist() for k, v in back.state_dict().items()}
     x = [0.3] * getattr(m, "nin", 0)
     if x:
         out_a, out_b = m(x), back(x)
