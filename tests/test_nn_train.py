@@ -159,3 +159,32 @@ def test_fit_rejects_bad_arguments() -> None:
         nn.fit(m, X, y, loss="mse", optimizer=None, epochs=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="expects 1 inputs, got 2"):
         nn.fit(m, np.zeros((3, 2)), np.zeros(3), loss="mse", optimizer=opt, epochs=1, progress=False)
+
+
+def test_fit_pauses_the_cyclic_gc_during_training_and_restores_it() -> None:
+    import gc
+
+    X, y = _xy_line(6)
+    seen = []
+
+    def loss(preds: list[Value], targets: list[float]) -> Value:
+        seen.append(gc.isenabled())
+        return nn.losses.mse(preds, targets)
+
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            m = _linear_model()
+            nn.fit(m, X, y, loss=loss, optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=1, progress=False)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen == [False, False]
+
+    def failing(preds: list[Value], targets: list[float]) -> Value:
+        raise RuntimeError("loss failed mid-training")
+
+    m = _linear_model()
+    with pytest.raises(RuntimeError, match="mid-training"):
+        nn.fit(m, X, y, loss=failing, optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=1, progress=False)
+    assert gc.isenabled()
