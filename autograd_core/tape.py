@@ -185,10 +185,13 @@ class Tape:
         V = np.empty((lv.n_rows, n))
         if self.n_args:
             V[: self.n_args] = xs
+        gathered = []
         for grp in lv.groups:
             ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
             V[grp.start : grp.stop] = grp.vforward(*ins, *grp.ctx)
-        return BatchState(V, nv, n)
+            # Kept for the backward pass, which needs the same operands.
+            gathered.append(ins)
+        return BatchState(V, nv, n, gathered)
 
     def batch_value(self, state: BatchState, slot: int) -> np.ndarray:
         """The values of ``slot`` over the batch, as a new array."""
@@ -216,10 +219,8 @@ class Tape:
             G[lv.row[out]] = 1.0
         else:
             T[lv.nvi[out]] = float(n)
-        S = np.array(state.nv)
-        for grp in reversed(lv.groups):
+        for grp, ins in zip(reversed(lv.groups), reversed(state.gathered)):
             g = G[grp.start : grp.stop]
-            ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
             r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
             if len(r) != len(ins):
                 _arity_error(grp.spec, r, len(ins))
@@ -261,14 +262,15 @@ class Tape:
 
 
 class BatchState:
-    """The values of one batched forward pass: ``V`` (varying rows x samples) and ``nv`` (non-varying floats)."""
+    """One batched forward pass: ``V`` (varying rows x samples), ``nv`` (non-varying floats), each group's operands."""
 
-    __slots__ = ("V", "nv", "n")
+    __slots__ = ("V", "nv", "n", "gathered")
 
-    def __init__(self, V: np.ndarray, nv: list[Any], n: int) -> None:
+    def __init__(self, V: np.ndarray, nv: list[Any], n: int, gathered: list[list[Any]]) -> None:
         self.V = V
         self.nv = nv
         self.n = n
+        self.gathered = gathered
 
 
 class _Scatter:
