@@ -356,7 +356,10 @@ class Compiled:
 # --------------------------------------------------------------------------
 
 #: Per-sample losses :func:`compile_loss` knows, by name (the names of ``nn.losses``).
-LOSS_KINDS = ("mse", "l1", "hinge", "bce_with_logits", "cross_entropy")
+LOSS_KINDS = ("mse", "l1", "hinge", "bce", "bce_with_logits", "cross_entropy")
+
+#: Lower bound of log(p) in ``bce``, as ``nn.losses.LOG_CLAMP`` (and PyTorch).
+_LOG_CLAMP = -100.0
 
 
 def _model_outputs(model: Any, xs: list[Any]) -> list[Any]:
@@ -423,6 +426,11 @@ def _loss_terms(kind: str, outs: list[Any], ts: list[Any]) -> Any:
             terms.append(abs(z - t))
         elif kind == "hinge":
             terms.append((1.0 - t * z).relu())
+        elif kind == "bce":
+            # The clamp is a maximum op, so p = 0 or 1 stays finite for every sample.
+            log_p = maximum(z.log(), _LOG_CLAMP)
+            log_q = maximum((1.0 - z).log(), _LOG_CLAMP)
+            terms.append(-(t * log_p + (1.0 - t) * log_q))
         else:  # bce_with_logits: -log sigmoid(z) = softplus(-z), so the loss is softplus(z) - t z.
             terms.append(z.softplus() - t * z)
     total = terms[0]
@@ -515,6 +523,7 @@ def compile_loss(
     n_inputs: int,
     *,
     n_outputs: int | None = None,
+    l1: float = 0.0,
     l2: float = 0.0,
 ) -> CompiledLoss:
     """Compile ``loss(model(x), target)`` for one sample, to train ``model`` on batches.
@@ -524,14 +533,17 @@ def compile_loss(
             returning a Value or a list of Values.
         loss: one of :data:`LOSS_KINDS` by name, or a function whose
             ``__name__`` is one of them (``nn.losses.mse`` ...).  Per sample:
-            mse ``(z - t)**2``, l1 ``|z - t|``, hinge ``relu(1 - t z)``,
-            bce_with_logits ``softplus(z) - t z`` (each averaged over the
-            outputs), cross_entropy ``logsumexp(z) - z[class]``.  The batch
-            mean of these equals the ``nn.losses`` function.
+            mse ``(z - t)**2``, l1 ``|z - t|``, hinge ``relu(1 - t z)``
+            (targets -1/+1), bce ``-(t log z + (1 - t) log(1 - z))`` with
+            log clamped at -100, bce_with_logits ``softplus(z) - t z`` (each
+            averaged over the outputs), cross_entropy ``logsumexp(z) -
+            z[class]``.  The batch mean of these equals the ``nn.losses``
+            function of the same name.
         n_inputs: number of model inputs.
         n_outputs: number of model outputs (default: found by calling the model once).
-        l2: if nonzero, ``l2 * sum(p**2 for p in parameters)`` is added to the
+        l1: if nonzero, ``l1 * sum(|p| for p in parameters)`` is added to the
             loss (computed once per batch, not per sample).
+        l2: likewise ``l2 * sum(p * p for p in parameters)``.
 
     Returns:
         A :class:`CompiledLoss`.
@@ -544,9 +556,10 @@ def compile_loss(
     if kind not in LOSS_KINDS:
         raise ValueError(f"unknown loss {loss!r}; compile_loss knows {', '.join(LOSS_KINDS)}")
     n_inputs = _count(n_inputs, "n_inputs")
-    if not isinstance(l2, numbers.Real):
-        raise TypeError(f"l2 must be a real number, got {type(l2).__name__}")
-    l2 = float(l2)
+    for what, coef in (("l1", l1), ("l2", l2)):
+        if isinstance(coef, bool) or not isinstance(coef, numbers.Real) or not math.isfinite(coef):
+            raise TypeError(f"{what} must be a finite real number, got {coef!r}")
+    l1, l2 = float(l1), float(l2)
     params = list(model.parameters())
     ex = [0.1 * (i + 1) for i in range(n_inputs)]
     if n_outputs is None:
@@ -563,11 +576,17 @@ def compile_loss(
         if len(outs) != n_outputs:
             raise ValueError(f"the model returned {len(outs)} outputs, expected n_outputs={n_outputs}")
         total = _loss_terms(kind, outs, list(a[n_inputs:]))
-        if l2 and params:
-            reg = params[0] * params[0]
+        # The penalties depend on no argument: the replay computes them once per batch.
+        if l1 and params:
+            pen = abs(params[0])
             for p in params[1:]:
-                reg = reg + p * p
-            total = total + l2 * reg
+                pen = pen + abs(p)
+            total = total + l1 * pen
+        if l2 and params:
+            pen = params[0] * params[0]
+            for p in params[1:]:
+                pen = pen + p * p
+            total = total + l2 * pen
         return total
 
     # The second example flips the inputs' signs and takes another class or target.

@@ -360,18 +360,24 @@ def test_compile_kinked_ops_replay_both_sides_of_every_kink() -> None:
 # User ops
 # --------------------------------------------------------------------------
 
+# Complete, correct entries: the registry is global, and other tests sweep every registered op.
 _cube = register(
     "test_compile_cube",
     lambda x: x * x * x,
     lambda g, out, x: (g * 3.0 * x * x,),
     arity=1,
+    label="cube",
+    formula="d x**3 = 3 x**2 dx",
     replace=True,
 )
 _scaled = register(
     "test_compile_scaled_sum",
-    lambda x, y, z, k: k * (x + 2.0 * y + 3.0 * z),
+    lambda x, y, z, k: k * (x + 2.0 * y),
+    # z is an input the result does not depend on: None, "no gradient".
     lambda g, out, x, y, z, k: (g * k, g * 2.0 * k, None),
     arity=3,
+    label="scaled_sum({0})",
+    formula="d k (x + 2 y) = k dx + 2 k dy",
     params=("k",),
     replace=True,
 )
@@ -380,6 +386,8 @@ _vcube = register(
     lambda x: x * x * x,
     lambda g, out, x: (g * 3.0 * x * x,),
     arity=1,
+    label="vcube",
+    formula="d x**3 = 3 x**2 dx",
     vforward=lambda x: np.power(x, 3.0),
     vrule=lambda g, out, x: (g * 3.0 * np.square(x),),
     replace=True,
@@ -407,6 +415,8 @@ def test_compile_user_vforward_with_wrong_shape_is_named() -> None:
         lambda x: 2.0 * x,
         lambda g, out, x: (2.0 * g,),
         arity=1,
+        label="twice",
+        formula="d 2x = 2 dx",
         vforward=lambda x: np.zeros(7),
         replace=True,
     )
@@ -505,8 +515,9 @@ def test_compile_duplicate_param_is_rejected() -> None:
 class _Net:
     """A minimal model: parameters() and __call__(list of Values) -> list of Values."""
 
-    def __init__(self, nin: int, nout: int, seed: int = 0) -> None:
+    def __init__(self, nin: int, nout: int, seed: int = 0, act: str = "tanh") -> None:
         rng = random.Random(seed)
+        self.act = act
         self.w = [[Value(rng.uniform(-1, 1)) for _ in range(nin)] for _ in range(nout)]
         self.b = [Value(rng.uniform(-0.5, 0.5)) for _ in range(nout)]
 
@@ -519,7 +530,7 @@ class _Net:
             act = b
             for wi, xi in zip(row, x):
                 act = act + wi * xi
-            outs.append(act.tanh())
+            outs.append(act.tanh() if self.act == "tanh" else act.sigmoid())
         return outs
 
 
@@ -533,29 +544,31 @@ def _reference_loss(kind: str, z: np.ndarray, t: np.ndarray) -> float:
         return float(np.mean(np.maximum(0.0, 1.0 - t * z)))
     if kind == "bce_with_logits":
         return float(np.mean(np.logaddexp(0.0, z) - t * z))
+    if kind == "bce":
+        return float(np.mean(-(t * np.log(z) + (1 - t) * np.log(1 - z))))
     return float(np.log(np.sum(np.exp(z))) - z[int(t)])
 
 
 @pytest.mark.parametrize("kind", LOSS_KINDS)
 def test_compile_loss_matches_reference_and_eager_gradient(kind: str) -> None:
     nout = 3 if kind == "cross_entropy" else 1
-    net = _Net(2, nout, seed=4)
+    net = _Net(2, nout, seed=4, act="sigmoid" if kind == "bce" else "tanh")
     rng = np.random.default_rng(8)
     X = rng.normal(size=(12, 2))
     if kind == "cross_entropy":
         y = rng.integers(0, 3, size=12).astype(float)
     elif kind in ("hinge",):
         y = np.where(rng.random(12) > 0.5, 1.0, -1.0)
-    elif kind == "bce_with_logits":
+    elif kind in ("bce", "bce_with_logits"):
         y = (rng.random(12) > 0.5).astype(float)
     else:
         y = rng.normal(size=12)
-    cl = compile_loss(net, kind, 2, l2=1e-3)
+    cl = compile_loss(net, kind, 2, l1=1e-2, l2=1e-3)
     params = net.parameters()
     model = compile_model(net, 2)
     Z = np.array(model(X[:, 0], X[:, 1])).T
-    l2 = 1e-3 * sum(p.data**2 for p in params)
-    want = np.mean([_reference_loss(kind, z, t) for z, t in zip(Z, y)]) + l2
+    penalty = 1e-2 * sum(abs(p.data) for p in params) + 1e-3 * sum(p.data**2 for p in params)
+    want = np.mean([_reference_loss(kind, z, t) for z, t in zip(Z, y)]) + penalty
     v, g = cl.value_and_grad(X, y)
     _close(v, want, scale=1e3 * want)  # different summation order from the oracle: 1e-9 relative
 
@@ -573,10 +586,12 @@ def _per_sample(cl: Any, net: Any, a: tuple[Value, ...]) -> Value:
     outs = net(list(a[: cl.n_inputs]))
     total = _loss_terms(cl.kind, outs, list(a[cl.n_inputs :]))
     params = net.parameters()
-    reg = params[0] * params[0]
+    l1 = abs(params[0])
+    l2 = params[0] * params[0]
     for p in params[1:]:
-        reg = reg + p * p
-    return total + 1e-3 * reg
+        l1 = l1 + abs(p)
+        l2 = l2 + p * p
+    return total + 1e-2 * l1 + 1e-3 * l2
 
 
 def test_compile_loss_accepts_a_loss_function_by_name_and_rejects_unknown() -> None:
