@@ -20,6 +20,8 @@ A :class:`Compiled` replays the tape:
 Parameter values are read from the parameters' ``.data`` at every call, so an
 optimizer can update them between calls without a re-trace;
 :meth:`Compiled.value_and_grad` adds the reduced gradients into their ``.grad``.
+A replay records no graph and runs no ``detect_anomaly`` checks: non-finite
+values follow IEEE rules (inf, nan) as in the eager engine.
 
 A tape records the ops one run executed.  Python control flow on data (an
 ``if`` on ``x > 0``, a number read from ``.data``) would be frozen into it, so
@@ -217,6 +219,9 @@ class Compiled:
                 arr = np.asarray(a, dtype=np.float64)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"{who}: argument {i} is not an array of real numbers ({e})") from None
+            if arr.ndim == 0:
+                out.append(float(arr))
+                continue
             if arr.ndim != 1:
                 raise ValueError(
                     f"{who}: argument {i} has shape {arr.shape}; pass a number or a 1-D array (one entry per sample)"
@@ -224,8 +229,11 @@ class Compiled:
             if length is None:
                 length = arr.shape[0]
             elif arr.shape[0] != length:
-                lengths = [np.shape(x)[0] if np.ndim(x) == 1 else "number" for x in args]
-                raise ValueError(f"{who}: arrays of unequal length {lengths}; every batch argument needs one length")
+                lengths = [len(x) if np.ndim(x) == 1 else "number" for x in out + [arr]]
+                raise ValueError(
+                    f"{who}: arrays of unequal length (argument lengths so far: {lengths}); "
+                    "every batch argument needs one length"
+                )
             out.append(arr)
         if length is not None:
             # A number next to arrays stands for the same value in every sample.
@@ -284,6 +292,9 @@ class Compiled:
         """
         n, xs = self._parse(args, "forward_backward")
         self._need_single("forward_backward")
+        return self._forward_backward(n, xs)
+
+    def _forward_backward(self, n: int | None, xs: list[Any]) -> tuple[Any, list[Any], list[float]]:
         t = self.tape
         pv = self._param_values()
         out_slot = t.outputs[0]
@@ -328,10 +339,10 @@ class Compiled:
                 f"got {type(args).__name__}"
             )
         self._need_single("value_and_grad")
-        n, _ = self._parse(args, "value_and_grad")
+        n, xs = self._parse(args, "value_and_grad")
         if n == 0:
             raise ValueError("value_and_grad: the batch is empty (arrays of length 0); pass at least one sample")
-        out, _, grads = self.forward_backward(*args)
+        out, _, grads = self._forward_backward(n, xs)
         if n is None:
             value = float(out)
         else:
