@@ -253,3 +253,21 @@ def test_cli_graph_command_does_not_import_nn(tmp_path: Path) -> None:
     code = "import sys; from viz.cli import main; main(['grad', 'x', '--at', 'x=1']); assert 'nn' not in sys.modules"
     env = {**os.environ}
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+
+
+def test_cli_train_with_real_nn_writes_model_and_plots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_path = tmp_path / "moons.json"
+    argv = ["train", "--n", "40", "--hidden", "4", "--epochs", "2", "--no-progress", "--out", str(out_path)]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert out_path.exists()
+    for name in ("moons.loss.png", "moons.boundary.png"):
+        assert f"wrote {tmp_path / name}" in out
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_train_real_nn_bad_option_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "train", "--epochs", "zero", "--out", str(tmp_path / "m.json"))
+    assert code == 2 and err.count("\n") == 1 and "--epochs" in err
+    code, _, err = run(capsys, "train", "--out", str(tmp_path / "missing" / "m.json"))
+    assert code == 2 and "does not exist" in err
