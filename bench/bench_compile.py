@@ -244,11 +244,15 @@ def main() -> None:
     parser.add_argument("--inner", type=int, default=20, help="compiled/torch W1 steps per repetition")
     parser.add_argument("--eager-spiral-steps", type=int, default=3, help="eager spiral steps to extrapolate from")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    parser.add_argument("--torch-threads", type=int, default=0, help="PyTorch intra-op threads (0: its default)")
     args = parser.parse_args()
     torch: Any = None
     if not args.no_torch:
         try:
             import torch
+
+            if args.torch_threads > 0:
+                torch.set_num_threads(args.torch_threads)
         except ImportError:
             print("PyTorch not installed: no torch column (pip install torch into .venv for the benchmark only)")
     w1 = bench_w1(args.reps, args.inner, torch)
