@@ -55,6 +55,10 @@ def test_notebooks_every_source_and_notebook_is_paired():
     )
 
 
+def test_notebooks_all_lessons_present():
+    assert SOURCES == EXPECTED
+
+
 @pytest.mark.parametrize("stem", SOURCES)
 def test_notebooks_cells_match_source(stem):
     src = NOTEBOOKS / f"{stem}.py"
