@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._state import AnomalyError, mode
+from ._state import AnomalyError, is_anomaly_enabled
 from .ops import OpSpec
 from .value import NARY, Value, _leaf, _to_float
 
@@ -113,7 +113,7 @@ def _check_finite(node: Value, i: int, gp: Any) -> None:
 def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None) -> None:
     """One reverse pass from ``root``; see the module docstring."""
     order = _mark_order(root)
-    if mode.anomaly or create_graph or want is not None:
+    if is_anomaly_enabled() or create_graph or want is not None:
         _backprop_general(order, root, seed, create_graph=create_graph, accumulate=accumulate, want=want)
         return
     # The common case, first-order backward(): rules on floats, the two
@@ -194,7 +194,7 @@ def _backprop_general(
     order: list[Value], root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None
 ) -> None:
     """The reverse pass with anomaly checks, ``create_graph`` or gradients collected for ``grad()``."""
-    anomaly = mode.anomaly
+    anomaly = is_anomaly_enabled()
     root._g = seed
     try:
         for node in reversed(order):

@@ -206,22 +206,38 @@ def f_minimum(x: float, y: float) -> float:
 # --------------------------------------------------------------------------
 
 
+def _is_node(x: Any) -> bool:
+    # Duck-typed so this module need not import value.py (which imports it).
+    return hasattr(x, "_spec") and hasattr(x, "backward")
+
+
+def _is_scalar(x: Any) -> bool:
+    # A numpy scalar can reach a rule when a user assigns one to .data.
+    return isinstance(x, (int, float, np.number))
+
+
 def data(x: Any) -> float:
     """The float inside ``x``: masks such as relu's ``x > 0`` are constants."""
-    return x if type(x) is float else float(x.data)
+    if type(x) is float:
+        return x
+    return float(x.data) if _is_node(x) else x
 
 
 def div(x: Any, y: Any) -> Any:
     """x / y for floats (IEEE) or Values."""
     if type(x) is float and type(y) is float:
         return f_div(x, y)
-    return x / y
+    if _is_scalar(x) and _is_scalar(y):
+        return f_div(float(x), float(y))
+    return x / y  # Values, or numpy arrays in a vectorized rule
 
 
 def pow_(x: Any, y: Any) -> Any:
     """x ** y for floats (IEEE) or Values."""
     if type(x) is float and type(y) is float:
         return f_pow(x, y)
+    if _is_scalar(x) and _is_scalar(y):
+        return f_pow(float(x), float(y))
     return x**y
 
 
@@ -229,6 +245,8 @@ def _unary(f: Callable[[float], float], method: str) -> Callable[[Any], Any]:
     def helper(x: Any) -> Any:
         if type(x) is float:
             return f(x)
+        if _is_scalar(x):
+            return f(float(x))
         return getattr(x, method)()
 
     helper.__name__ = method

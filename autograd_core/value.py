@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ops
-from ._state import AnomalyError, mode, special
+from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code, special
 from .ops import OpSpec
 
 __all__ = ["Value", "applier", "as_value", "maximum", "minimum"]
@@ -51,7 +51,7 @@ def _node(data: float, spec: OpSpec, a: Any, b: Any = None, ctx: tuple[float, ..
     v.grad = 0.0
     v.label = ""
     v._g = None
-    if not special[0] or mode.plain:
+    if not special[0]:
         v._spec = spec
         v._a = a
         v._b = b
@@ -61,12 +61,20 @@ def _node(data: float, spec: OpSpec, a: Any, b: Any = None, ctx: tuple[float, ..
 
 
 def _node_slow(v: Value, spec: OpSpec, a: Any, b: Any, ctx: tuple[float, ...] | None) -> Value:
-    if mode.anomaly and not math.isfinite(v.data):
+    """Finish a node when some thread is in ``no_grad`` or ``detect_anomaly`` (one per-thread read)."""
+    code = mode_code()
+    if code == 0:  # this thread records as usual; another thread is in a special mode
+        v._spec, v._a, v._b, v._ctx = spec, a, b, ctx
+        return v
+    if code == 1:  # no_grad: a leaf
+        v._spec = v._a = v._b = v._ctx = None
+        return v
+    if code & ANOMALY and not math.isfinite(v.data):
         parents = _parents(a, b)
         ins = ", ".join(f"{p.label or '?'}={p.data!r}" for p in parents)
         extra = f" with {', '.join(f'{n}={c!r}' for n, c in zip(spec.params, ctx or ()))}" if spec.params else ""
         raise AnomalyError(f"forward of op {spec.name!r}{extra} gave {v.data!r} from inputs ({ins})")
-    if mode.grad_enabled:
+    if not code & NO_GRAD:
         v._spec, v._a, v._b, v._ctx = spec, a, b, ctx
     else:
         v._spec, v._a, v._b, v._ctx = None, None, None, None
@@ -227,7 +235,7 @@ class Value:
         v.grad = 0.0
         v.label = ""
         v._g = None
-        if special[0] and not mode.plain:
+        if special[0]:
             return _node_slow(v, _ADD, self, other, None)
         v._spec = _ADD
         v._a = self
@@ -265,7 +273,7 @@ class Value:
         v.grad = 0.0
         v.label = ""
         v._g = None
-        if special[0] and not mode.plain:
+        if special[0]:
             return _node_slow(v, _MUL, self, other, None)
         v._spec = _MUL
         v._a = self

@@ -93,7 +93,10 @@ def main() -> None:
         ours += time_w1(Value, 3)
         theirs += time_w1(MicrogradValue, 3)
     mo, mt = statistics.median(ours), statistics.median(theirs)
-    print(f"W1 micrograd demo step   autograd-core {mo * 1e3:8.1f} ms   micrograd {mt * 1e3:8.1f} ms   ratio {mt / mo:5.1f}x")
+    print(
+        f"W1 micrograd demo step   autograd-core {mo * 1e3:8.1f} ms   micrograd {mt * 1e3:8.1f} ms"
+        f"   ratio {mt / mo:5.1f}x"
+    )
 
     small = statistics.median(time_chain_backward(10_000) for _ in range(args.reps))
     large = statistics.median(time_chain_backward(1_000_000) for _ in range(max(1, args.reps // 2)))

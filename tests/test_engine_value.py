@@ -341,3 +341,17 @@ def test_topo_order_is_stable_and_inputs_first() -> None:
         for p in n.parents:
             assert pos[id(p)] < pos[id(n)]
     assert order[-1] is out
+
+
+def test_numpy_scalar_assigned_to_data_still_differentiates() -> None:
+    # Users update parameters with numpy arithmetic; .data may then hold a numpy scalar.
+    for make in (np.float64, np.float32):
+        x = Value(0.5)
+        x.data = make(0.5)  # type: ignore[assignment]
+        y = x.relu() * x.log() + x.sqrt() / x + 2**x + x.sigmoid() + abs(x) + x.elu() + x.leaky_relu(0.1)
+        y.backward()
+        ref = Value(0.5)
+        r = ref.relu() * ref.log() + ref.sqrt() / ref + 2**ref + ref.sigmoid() + abs(ref) + ref.elu()
+        r = r + ref.leaky_relu(0.1)
+        r.backward()
+        assert float(x.grad) == pytest.approx(ref.grad, rel=1e-6)
