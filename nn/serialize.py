@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from autograd_core.atomic import atomic_write
 
 from .layers import ACTIVATIONS, MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
 from .module import Module
@@ -66,23 +67,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
     except ValueError:
         bad = [k for k, a in model.state_dict().items() if not all(math.isfinite(float(x)) for x in a.ravel())]
         raise ValueError(f"cannot save {type(model).__name__}: non-finite weights (nan or inf) in {bad}") from None
-    target = Path(os.fspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
-    try:
-        # mkstemp creates the file private (0600); a saved model is an ordinary file.
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        # Never leave the temporary file behind, whatever went wrong.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, text)
 
 
 class _Bad(Exception):

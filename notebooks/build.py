@@ -22,15 +22,15 @@ from the cell index, so rebuilding an unchanged source gives the same file.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from autograd_core.atomic import atomic_write
 
 HERE = Path(__file__).resolve().parent
 CELL_TIMEOUT = 120
@@ -139,19 +139,6 @@ def _scrub(nb: nbformat.NotebookNode) -> None:
                 out.data["text/plain"] = ADDRESS.sub(">", text)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def sources(names: list[str] | None = None) -> list[Path]:
     """The notebook sources (``NN-*.py``), all or those whose name starts with one of ``names``."""
     found = sorted(p for p in HERE.glob("[0-9][0-9]-*.py"))
@@ -183,7 +170,7 @@ def build(src: Path) -> float:
     elapsed = time.perf_counter() - start
     _scrub(nb)
     nbformat.validate(nb)
-    write_atomic(src.with_suffix(".ipynb"), nbformat.writes(nb) + "\n")
+    atomic_write(src.with_suffix(".ipynb"), nbformat.writes(nb) + "\n")
     return elapsed
 
 

@@ -192,15 +192,17 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
     for x in xs:
         print(f"df/d{x.label} = {_fmt(x.grad)}", file=out)
     if args.output:
+        from autograd_core.atomic import atomic_write
+
         from .dot import draw_dot
-        from .render import GraphvizNotFoundError, render_svg, write_atomic
+        from .render import GraphvizNotFoundError, render_svg
 
         path = Path(args.output)
         graph = draw_dot(f, rankdir=args.rankdir)
         if path.suffix.lower() == ".dot":
             if not path.parent.is_dir():
                 raise CliError(f"-o {path}: directory {path.parent} does not exist")
-            write_atomic(path, graph.source.encode("utf-8"))
+            atomic_write(path, graph.source)
             print(f"wrote {path}", file=out)
             return 0
         try:

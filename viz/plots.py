@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd_core import Value
+from autograd_core.atomic import atomic_open
 
 from .trace import layer_prefix
 
@@ -59,17 +59,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"can save a figure as .png or .svg, got {p.name!r}")
     if not p.parent.is_dir():
         raise FileNotFoundError(f"directory {p.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # Fixed metadata: no timestamp or version string, so files are reproducible.
-            meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-            fig.savefig(f, format=fmt, metadata=meta)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(p, "wb") as f:
+        # Fixed metadata: no timestamp or version string, so files are reproducible.
+        meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        fig.savefig(f, format=fmt, metadata=meta)
     return p
 
 

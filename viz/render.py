@@ -12,17 +12,17 @@ import os
 import shlex
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from autograd_core import Value
+from autograd_core.atomic import atomic_path, atomic_write
 
 from .dot import draw_dot
 
-__all__ = ["render_svg", "GraphvizNotFoundError", "write_atomic"]
+__all__ = ["render_svg", "GraphvizNotFoundError"]
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -45,19 +45,6 @@ class GraphvizNotFoundError(RuntimeError):
             "  conda:         conda install -c conda-forge graphviz\n"
             f"then run: {self.command}"
         )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def render_svg(
@@ -96,23 +83,21 @@ def render_svg(
     dot_path = svg_path.with_suffix(".dot")
     if dot_path == svg_path:
         raise ValueError(f"the SVG path must not end in .dot: {svg_path}")
-    write_atomic(dot_path, graph.source.encode("utf-8"))
+    atomic_write(dot_path, graph.source)
     exe = shutil.which("dot")
     if exe is None:
         raise GraphvizNotFoundError(dot_path, svg_path)
-    fd, tmp = tempfile.mkstemp(dir=svg_path.parent, prefix=f".{svg_path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(svg_path) as tmp:
         try:
             proc = subprocess.run(
-                [exe, "-Tsvg", str(dot_path), "-o", tmp], capture_output=True, text=True, timeout=timeout, check=False
+                [exe, "-Tsvg", str(dot_path), "-o", str(tmp)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"dot did not finish within {timeout:g} s on {dot_path}; draw a smaller graph") from None
         if proc.returncode != 0:
             raise RuntimeError(f"dot failed with status {proc.returncode} on {dot_path}: {proc.stderr.strip()}")
-        os.replace(tmp, svg_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return svg_path
