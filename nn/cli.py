@@ -5,7 +5,9 @@ console script in :mod:`viz.cli`) calls :func:`add_train_arguments` and
 :func:`run_train`, then draws the loss curve and the decision boundary;
 ``python -m nn.cli`` (:func:`main`) trains without the plots.  The loss
 follows the data set: ``bce_with_logits`` for two classes, ``cross_entropy``
-for more, ``mse`` for the ``linear`` regression.
+for more, ``mse`` for the ``linear`` regression.  Training runs on the
+compiled path of :func:`nn.fit` (the model traced once, each batch replayed
+with numpy); ``--no-compile`` trains on the eager engine instead.
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles (default: 0)")
     p.add_argument("--out", default="model.json", help="where to save the model (default: model.json)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="train on the eager engine (one Value graph per sample) instead of the compiled, batched path",
+    )
 
 
 def build_parser(prog: str = "autograd-core train") -> argparse.ArgumentParser:
@@ -166,6 +173,9 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         l2=args.l2,
         progress=not args.no_progress,
         seed=args.seed,
+        # Automatic rather than True: the MLPs and losses built here always compile,
+        # and a future model that cannot would still train, eagerly, and say so.
+        compile=False if getattr(args, "no_compile", False) else None,
     )
     tl, vl = history.train_loss[-1], history.val_loss[-1]
     ta, va = history.train_accuracy[-1], history.val_accuracy[-1]
@@ -173,6 +183,11 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         print(f"final train loss {tl:.4f}, accuracy {ta:.1%}; validation loss {vl:.4f}, accuracy {va:.1%}", file=out)
     else:
         print(f"final train loss {tl:.4f}; validation loss {vl:.4f}", file=out)
+    if history.compiled:
+        print("trained on the compiled path (traced once, each batch replayed with numpy)", file=out)
+    else:
+        why = "--no-compile" if history.eager_reason == "compile=False" else history.eager_reason
+        print(f"trained on the eager path ({why})", file=out)
     save(model, path)
     print(f"saved model to {path}", file=out)
     return TrainOutcome(model, history, X_train, y_train, path)

@@ -11,6 +11,17 @@ One epoch of :func:`fit` (the notes' mini-batch algorithm):
    validation loss and put the best weights back.
 
 ``batch_size=None`` is full-batch descent, ``1`` is stochastic descent.
+
+The compiled path (``compile=True``, or automatically where it is safe) does
+the same epochs with :mod:`autograd_core.compile`: the model and the
+per-sample loss are traced once into tapes, and each batch is one batched
+replay (``value_and_grad``) instead of one ``Value`` graph per sample.  The
+results equal the eager path's up to float rounding (about 1e-15 relative
+per step).  It is safe for the models of :mod:`nn.layers` (``MLP``,
+``Layer``, ``Neuron``, ``Maxout``, ``Dropout`` with ``p = 0``) and the losses
+``mse l1 hinge bce_with_logits cross_entropy``; everything else runs eagerly,
+and :attr:`History.compiled` / :attr:`History.eager_reason` say which path ran
+and why.
 """
 
 from __future__ import annotations
@@ -27,14 +38,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from autograd_core import Value, no_grad
+from autograd_core import TraceError, Value, no_grad
+from autograd_core.compile import Compiled, CompiledLoss, compile_loss, compile_model
 
 from . import losses
 from .data import batches, train_test_split
+from .layers import MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
 from .module import Module
 from .optim import Optimizer
 
-__all__ = ["fit", "evaluate", "predict", "History", "EarlyStopping", "LOSSES"]
+__all__ = ["fit", "evaluate", "predict", "History", "EarlyStopping", "LOSSES", "COMPILED_LOSSES"]
 
 LossFn = Callable[[Any, Any], Value]
 
@@ -85,6 +98,10 @@ class History:
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    #: True when the compiled (traced, batched) path ran, False for the eager one.
+    compiled: bool = False
+    #: Why the eager path ran (None when compiled), e.g. "the model contains Dropout(p=0.5) ...".
+    eager_reason: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -101,6 +118,8 @@ class History:
             "lr": list(self.lr),
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "compiled": self.compiled,
+            "eager_reason": self.eager_reason,
         }
 
 
@@ -178,7 +197,185 @@ def _as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     return Xa, ya
 
 
-def evaluate(model: Module, X: Any, y: Any, *, loss: str | LossFn) -> dict[str, float | None]:
+# --------------------------------------------------------------------------
+# The compiled path: when it is safe, and the tapes it runs
+# --------------------------------------------------------------------------
+
+#: Losses whose compiled per-sample form equals the eager loss.  ``bce`` is left
+#: out: for a saturated probability (exactly 0 or 1, a sigmoid past |z| ~ 37) the
+#: tape multiplies a zero target weight by an infinite log derivative and gets NaN
+#: gradients, where the eager loss skips the unused term and stays finite.
+COMPILED_LOSSES = ("mse", "l1", "hinge", "bce_with_logits", "cross_entropy")
+
+#: Module types known to build the same graph for every sample, with no
+#: randomness and no state besides their parameters (Dropout only with p = 0 in
+#: training mode; in evaluation mode it is the identity).
+_TRACEABLE: tuple[type[Module], ...] = (MLP, Layer, Neuron, Maxout, Dropout)
+
+_Tapes = tuple[CompiledLoss | None, Compiled]
+
+
+def _loss_obstacle(name: str | None) -> str | None:
+    """Why the loss cannot run compiled, or None."""
+    if name is None:
+        return (
+            "the loss is a custom callable, which fit cannot trace per sample; "
+            f"only the built-in losses {', '.join(COMPILED_LOSSES)} compile"
+        )
+    if name not in COMPILED_LOSSES:
+        return (
+            f"loss {name!r} stays eager: for a saturated probability (exactly 0 or 1) its compiled form gives NaN "
+            "gradients where the eager loss stays finite; train raw scores with 'bce_with_logits', which compiles"
+        )
+    return None
+
+
+def _model_obstacle(model: Module, *, training: bool) -> tuple[str | None, bool]:
+    """Why the model cannot run compiled: ``(reason, hard)``, or ``(None, False)``.
+
+    A hard reason makes ``compile=True`` fail; a soft one (a module type fit does
+    not know) only keeps the automatic mode eager, and ``compile=True`` tries.
+    """
+    for m in model.modules():
+        if isinstance(m, Dropout) and training and m.p > 0.0:
+            return (
+                f"the model contains Dropout(p={m.p}), active in training mode: its random masks would be "
+                "frozen into the tape and replayed for every sample and step",
+                True,
+            )
+        if isinstance(m, BatchNorm):
+            return (
+                "the model contains BatchNorm, which normalizes over the whole batch (and updates running "
+                "statistics) in training mode; a per-sample tape cannot express that",
+                True,
+            )
+    for m in model.modules():
+        if type(m) not in _TRACEABLE:
+            return (
+                f"the model contains a {type(m).__name__}, not one of the nn.layers modules known to build the "
+                "same graph for every sample; pass compile=True to compile it anyway "
+                "(data-dependent branches are detected)",
+                False,
+            )
+    return None, False
+
+
+def _trace(model: Module, name: str | None, n_inputs: int, *, training: bool) -> _Tapes:
+    """The model's (and, with a loss name, the per-sample loss's) tapes, traced in the given mode."""
+    was_training = model.training
+    model.train(training)
+    try:
+        pred = compile_model(model, n_inputs)
+        if name is None:
+            return None, pred
+        if name != "cross_entropy" and pred.n_outputs != 1:
+            raise ValueError(f"loss {name!r} needs a model with one output, this one has {pred.n_outputs}")
+        # No l1/l2 here: fit adds the penalties' gradients itself, so the tape's
+        # value is the data loss that History records.
+        return compile_loss(model, name, n_inputs, n_outputs=pred.n_outputs), pred
+    finally:
+        model.train(was_training)
+
+
+def _plan(
+    model: Module, name: str | None, n_inputs: int, compile: bool | None, *, training: bool, need_loss: bool, who: str
+) -> tuple[_Tapes | None, str | None]:
+    """The tapes of the compiled path, or None and the reason the eager path runs.
+
+    Raises:
+        ValueError: with ``compile=True`` when the model or the loss cannot be compiled.
+        TypeError: if ``compile`` is not True, False or None.
+    """
+    if compile is not None and not isinstance(compile, bool):
+        raise TypeError(f"{who}: compile must be True, False or None (automatic), got {compile!r}")
+    if compile is False:
+        return None, "compile=False"
+    reason = _loss_obstacle(name) if need_loss else None
+    hard = reason is not None
+    if reason is None:
+        reason, hard = _model_obstacle(model, training=training)
+    fix = "pass compile=None to fall back to the eager path automatically, or compile=False"
+    if reason is not None and (hard or compile is None):
+        if compile:
+            raise ValueError(f"{who}(compile=True): cannot compile: {reason}; {fix}")
+        return None, reason
+    try:
+        return _trace(model, name if need_loss else None, n_inputs, training=training), None
+    except (TraceError, ValueError) as e:
+        # The eager path then raises the model's own error, if it has one.
+        if compile:
+            raise ValueError(f"{who}(compile=True): cannot compile the model or loss: {e}; {fix}") from e
+        return None, f"tracing failed: {e}"
+
+
+def _check_targets(name: str | None, fn: LossFn, y: np.ndarray, n_outputs: int) -> None:
+    """Raise the eager loss's own error for invalid targets (hinge labels, class indices ...), up front."""
+    dummy: list[Any] = [[0.0] * n_outputs for _ in y] if name == "cross_entropy" else [0.0] * len(y)
+    with no_grad():
+        fn(dummy, _targets(name, y))
+
+
+def _target_array(name: str | None, y: np.ndarray) -> np.ndarray:
+    # The eager mapping (hinge 0 -> -1, class indices truncated to int), as floats for the tape.
+    return np.asarray(_targets(name, y), dtype=np.float64)
+
+
+def _outputs(pred: Compiled, X: np.ndarray, name: str | None) -> list[np.ndarray]:
+    """The model's outputs for every row of X, one array per output."""
+    outs: list[np.ndarray] = pred(*X.T)
+    if name == "cross_entropy":
+        m = np.max(np.stack(outs, axis=1), axis=1)
+        if not np.all(np.isfinite(m)):
+            # As the eager loss, which cannot shift non-finite logits.
+            raise ValueError(f"cross_entropy: logits must be finite, got {m[~np.isfinite(m)][0]}")
+    return outs
+
+
+def _correct_arrays(name: str | None, outs: list[np.ndarray], t: np.ndarray) -> int | None:
+    """:func:`_correct` for compiled outputs and mapped targets (hinge -1/+1, class indices)."""
+    if name == "cross_entropy":
+        return int(np.sum(np.argmax(np.stack(outs, axis=1), axis=1) == t))
+    if name in ("bce_with_logits", "hinge"):
+        return int(np.sum((outs[0] > 0.0) == (t > 0.0)))
+    return None
+
+
+def _evaluate_tapes(
+    cl: CompiledLoss, pred: Compiled, name: str | None, X: np.ndarray, t: np.ndarray
+) -> dict[str, float | None]:
+    """Mean loss and accuracy from the tapes (``t``: targets mapped by :func:`_target_array`)."""
+    correct = None
+    if name in ("cross_entropy", "bce_with_logits", "hinge"):
+        correct = _correct_arrays(name, _outputs(pred, X, name), t)
+    per_sample = cl.compiled(*cl.args(X, t))
+    value = float(np.sum(per_sample)) / len(t)  # as value_and_grad's batch mean
+    return {"loss": value, "accuracy": None if correct is None else correct / len(t)}
+
+
+def _add_penalty_grads(params: list[Value], l1: float, l2: float) -> None:
+    """Add the gradients of ``l1 * sum|w| + l2 * sum w**2`` into each ``.grad``.
+
+    Plain floats, as the eager penalties' rules give them (|w|' is 0 at 0): a
+    Value graph per step would cost as much as the batched replay itself.
+    """
+    for p in params:
+        w = p.data
+        g = 0.0
+        if l1:
+            g += l1 * (1.0 if w > 0.0 else -1.0 if w < 0.0 else 0.0)
+        if l2:
+            g += 2.0 * l2 * w
+        p.grad += g
+
+
+# --------------------------------------------------------------------------
+# evaluate, predict, fit
+# --------------------------------------------------------------------------
+
+
+def evaluate(
+    model: Module, X: Any, y: Any, *, loss: str | LossFn, compile: bool | None = None
+) -> dict[str, float | None]:
     """Mean loss and accuracy of ``model`` on ``(X, y)`` in evaluation mode, recording no graph.
 
     Args:
@@ -186,15 +383,24 @@ def evaluate(model: Module, X: Any, y: Any, *, loss: str | LossFn) -> dict[str, 
         X: samples, shape (n, features).
         y: targets, shape (n,).
         loss: a name of :data:`LOSSES` or a callable ``(preds, targets) -> Value``.
+        compile: True to replay a traced tape over the whole batch, False for the
+            eager engine, None (default) to compile where safe (see the module docstring).
 
     Returns:
         ``{"loss": float, "accuracy": float or None}``.
 
     Raises:
-        TypeError, ValueError: for bad data or loss.
+        TypeError, ValueError: for bad data or loss; ValueError also for
+            ``compile=True`` with a model or loss that cannot be compiled.
     """
     name, fn = _loss_fn(loss)
     Xa, ya = _as_xy(X, y, "evaluate")
+    tapes, _ = _plan(model, name, Xa.shape[1], compile, training=False, need_loss=True, who="evaluate")
+    cl = tapes[0] if tapes is not None else None
+    if tapes is not None and cl is not None:
+        pred = tapes[1]
+        _check_targets(name, fn, ya, pred.n_outputs)
+        return _evaluate_tapes(cl, pred, name, Xa, _target_array(name, ya))
     was_training = model.training
     model.eval()
     try:
@@ -207,15 +413,27 @@ def evaluate(model: Module, X: Any, y: Any, *, loss: str | LossFn) -> dict[str, 
     return {"loss": float(value), "accuracy": None if correct is None else correct / len(ya)}
 
 
-def predict(model: Module, X: Any) -> np.ndarray:
+def predict(model: Module, X: Any, *, compile: bool | None = None) -> np.ndarray:
     """Model outputs for every sample in evaluation mode: shape (n,) for one output, (n, k) for k.
 
+    Args:
+        model: a callable Module.
+        X: samples, shape (n, features).
+        compile: True to replay a traced tape over the whole batch, False for the
+            eager engine, None (default) to compile where safe.
+
     Raises:
-        ValueError: if X is not a 2-d array.
+        ValueError: if X is not a 2-d array, or for ``compile=True`` with a model that cannot be compiled.
     """
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim != 2:
         raise ValueError(f"predict: X must be a 2-d array (samples, features), got shape {Xa.shape}")
+    tapes = None
+    if len(Xa) and Xa.shape[1]:
+        tapes, _ = _plan(model, None, Xa.shape[1], compile, training=False, need_loss=False, who="predict")
+    if tapes is not None:
+        arr = np.stack(_outputs(tapes[1], Xa, None), axis=1)
+        return arr[:, 0] if arr.shape[1] == 1 else arr
     was_training = model.training
     model.eval()
     try:
@@ -243,6 +461,7 @@ def fit(
     early_stopping: EarlyStopping | int | None = None,
     progress: bool = True,
     seed: int = 0,
+    compile: bool | None = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; see the module docstring for one epoch.
 
@@ -262,12 +481,21 @@ def fit(
         early_stopping: an :class:`EarlyStopping` or a patience (int); needs validation data.
         progress: show a tqdm progress bar (only when stderr is a terminal).
         seed: seed of the shuffles (and of the validation split).
+        compile: True to train on the compiled path (model and per-sample loss
+            traced once, each batch one batched replay), False for the eager
+            engine, None (default) to compile where that is safe and run
+            eagerly otherwise; ``History.compiled`` and ``History.eager_reason``
+            say which ran.  Both give the same history and weights up to float
+            rounding.
 
     Returns:
         A :class:`History`.
 
     Raises:
-        TypeError, ValueError: for bad arguments, naming the argument.
+        TypeError, ValueError: for bad arguments, naming the argument;
+            ValueError also for ``compile=True`` with a model or loss that
+            cannot be compiled (a custom loss, ``bce``, active Dropout,
+            BatchNorm, data-dependent branches), naming the reason.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit needs an nn.Module, got {type(model).__name__}")
@@ -295,7 +523,21 @@ def fit(
     size = len(Xa) if batch_size is None else batch_size
 
     with _cyclic_gc_paused():
-        return _fit_loop(
+        train_tapes, reason = _plan(model, name, Xa.shape[1], compile, training=True, need_loss=True, who="fit")
+        paths: _Paths | None = None
+        if train_tapes is not None and train_tapes[0] is not None:
+            cl, pred = train_tapes
+            eval_cl, eval_pred = cl, pred
+            if _model_obstacle(model, training=False)[0] is not None:
+                # A module fit does not know may act differently in evaluation mode.
+                eval_loss, eval_pred = _trace(model, name, Xa.shape[1], training=False)
+                assert eval_loss is not None  # traced with a loss name
+                eval_cl = eval_loss
+            _check_targets(name, fn, ya, pred.n_outputs)
+            if val_xy is not None:
+                _check_targets(name, fn, val_xy[1], pred.n_outputs)
+            paths = _Paths(cl, pred, eval_cl, eval_pred)
+        history = _fit_loop(
             model,
             Xa,
             ya,
@@ -311,7 +553,20 @@ def fit(
             early_stopping,
             progress,
             seed,
+            paths,
         )
+    history.compiled, history.eager_reason = paths is not None, reason
+    return history
+
+
+@dataclass
+class _Paths:
+    """The tapes of fit's compiled path: training (training mode) and validation (evaluation mode)."""
+
+    loss: CompiledLoss
+    pred: Compiled
+    eval_loss: CompiledLoss
+    eval_pred: Compiled
 
 
 def _fit_loop(
@@ -330,40 +585,32 @@ def _fit_loop(
     early_stopping: EarlyStopping | None,
     progress: bool,
     seed: int,
+    paths: _Paths | None,
 ) -> History:
-    """The epochs of :func:`fit`, with every argument checked."""
+    """The epochs of :func:`fit`, with every argument checked; compiled when ``paths`` is given."""
     params = model.parameters()
     history = History()
     rng = np.random.default_rng(seed)
     best_loss, best_weights, waited = math.inf, [p.data for p in params], 0
+    ta = _target_array(name, ya) if paths is not None else ya
+    val_t = _target_array(name, val_xy[1]) if paths is not None and val_xy is not None else None
     show = progress and sys.stderr.isatty()
     bar = tqdm(range(int(epochs)), desc="train", disable=not show, leave=True)
     for epoch in bar:
         model.train()
-        total, seen = 0.0, 0
-        correct: int | None = 0
-        for xb, yb in batches(Xa, ya, size, shuffle=True, seed=rng):
-            outs = _forward(model, xb)
-            data_loss = fn(_preds(name, outs), _targets(name, yb))
-            objective = data_loss
-            if l1:
-                objective = objective + l1 * losses.l1_penalty(params)
-            if l2:
-                objective = objective + l2 * losses.l2_penalty(params)
-            optimizer.zero_grad()
-            model.zero_grad()
-            objective.backward()
-            optimizer.step()
-            total += data_loss.data * len(yb)
-            c = _correct(name, outs, yb)
-            correct = None if c is None or correct is None else correct + c
-            seen += len(yb)
+        if paths is None:
+            total, seen, correct = _eager_epoch(model, params, Xa, ya, name, fn, optimizer, size, l1, l2, rng)
+        else:
+            total, seen, correct = _compiled_epoch(model, params, paths, Xa, ta, name, optimizer, size, l1, l2, rng)
         history.train_loss.append(total / seen)
         history.train_accuracy.append(None if correct is None else correct / seen)
         history.lr.append(optimizer.lr)
         postfix = {"loss": f"{history.train_loss[-1]:.4g}"}
         if val_xy is not None:
-            ev = evaluate(model, val_xy[0], val_xy[1], loss=loss)
+            if paths is None or val_t is None:
+                ev = evaluate(model, val_xy[0], val_xy[1], loss=loss, compile=False)
+            else:
+                ev = _evaluate_tapes(paths.eval_loss, paths.eval_pred, name, val_xy[0], val_t)
             vloss = float(ev["loss"] or 0.0)  # evaluate's loss is always a float
             history.val_loss.append(vloss)
             history.val_accuracy.append(ev["accuracy"])
@@ -384,3 +631,72 @@ def _fit_loop(
             p.data = w
     model.train()
     return history
+
+
+def _eager_epoch(
+    model: Module,
+    params: list[Value],
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    name: str | None,
+    fn: LossFn,
+    optimizer: Optimizer,
+    size: int,
+    l1: float,
+    l2: float,
+    rng: np.random.Generator,
+) -> tuple[float, int, int | None]:
+    """One epoch on the eager engine: (sum of batch loss * batch size, samples seen, correct or None)."""
+    total, seen = 0.0, 0
+    correct: int | None = 0
+    for xb, yb in batches(Xa, ya, size, shuffle=True, seed=rng):
+        outs = _forward(model, xb)
+        data_loss = fn(_preds(name, outs), _targets(name, yb))
+        objective = data_loss
+        if l1:
+            objective = objective + l1 * losses.l1_penalty(params)
+        if l2:
+            objective = objective + l2 * losses.l2_penalty(params)
+        optimizer.zero_grad()
+        model.zero_grad()
+        objective.backward()
+        optimizer.step()
+        total += data_loss.data * len(yb)
+        c = _correct(name, outs, yb)
+        correct = None if c is None or correct is None else correct + c
+        seen += len(yb)
+    return total, seen, correct
+
+
+def _compiled_epoch(
+    model: Module,
+    params: list[Value],
+    paths: _Paths,
+    Xa: np.ndarray,
+    ta: np.ndarray,
+    name: str | None,
+    optimizer: Optimizer,
+    size: int,
+    l1: float,
+    l2: float,
+    rng: np.random.Generator,
+) -> tuple[float, int, int | None]:
+    """One epoch on the compiled path, the same steps as :func:`_eager_epoch` (targets already mapped)."""
+    total, seen = 0.0, 0
+    correct: int | None = 0
+    # Same shuffles as the eager epoch: batches draws its permutation from rng alone.
+    for xb, tb in batches(Xa, ta, size, shuffle=True, seed=rng):
+        c = None
+        if name in ("cross_entropy", "bce_with_logits", "hinge"):
+            # Accuracy of the weights before this step, as the eager forward measures it.
+            c = _correct_arrays(name, _outputs(paths.pred, xb, name), tb)
+        optimizer.zero_grad()
+        model.zero_grad()
+        value, _ = paths.loss.value_and_grad(xb, tb)  # adds the batch-mean gradients into .grad
+        if l1 or l2:
+            _add_penalty_grads(params, l1, l2)
+        optimizer.step()
+        total += value * len(tb)
+        correct = None if c is None or correct is None else correct + c
+        seen += len(tb)
+    return total, seen, correct

@@ -83,3 +83,20 @@ def test_console_command_train_runs_nn_and_draws_plots(tmp_path: Path, capsys: p
     assert f"saved model to {out}" in text and "wrote" in text
     assert isinstance(nn.load(out), nn.MLP)
     assert (tmp_path / "m.loss.png").exists() and (tmp_path / "m.boundary.png").exists()
+
+
+def test_cli_train_compiles_by_default_and_no_compile_trains_eagerly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finals = {}
+    for flag, path in (([], "compiled path"), (["--no-compile"], "eager path (--no-compile)")):
+        out = tmp_path / f"m{len(flag)}.json"
+        args = ["--n", "30", "--hidden", "3", "--epochs", "2", "--batch-size", "8", "--out", str(out), *flag]
+        assert cli.main(args) == 0
+        text = capsys.readouterr().out
+        assert f"trained on the {path}" in text
+        final = re.search(r"^final train loss .*$", text, re.MULTILINE)
+        assert final is not None
+        finals[path] = final.group(0)
+    # Both paths train the same model: the printed losses and accuracies agree.
+    assert finals["compiled path"] == finals["eager path (--no-compile)"]
