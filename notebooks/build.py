@@ -14,10 +14,12 @@ The source format is a small subset of jupytext's "percent" format:
 
 Each notebook is executed with nbclient (kernel ``python3``, working directory
 ``notebooks/``, 120 s per cell) and written atomically with its outputs.  What
-changes run to run (timings, kernel versions) is stripped, cell ids are derived
-from the cell index, so rebuilding an unchanged source gives the same file.
-:func:`parse_source` and :func:`notebook_cells` are shared with
-``tests/test_notebooks_sync.py``.
+changes run to run (timings, kernel versions, memory addresses, the chunking of
+printed output) is stripped or normalised, cell ids are derived from the cell
+index, so rebuilding an unchanged source gives the same file (unless a cell
+prints something that varies, such as a timing: keep those in plots).
+:func:`parse_source`, :func:`notebook_cells`, :func:`merge_streams` and
+:func:`cell_differences` are shared with ``tests/test_notebooks_sync.py``.
 """
 
 from __future__ import annotations
@@ -107,6 +109,27 @@ def notebook_cells(nb: nbformat.NotebookNode) -> list[Cell]:
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
+def cell_differences(src: Path, ipynb: Path) -> list[str]:
+    """How the notebook ``ipynb`` differs from its source ``src``, one message per difference (empty: in sync).
+
+    Compares cell count, types and sources; outputs are not compared.
+    """
+    rebuild = f"run .venv/bin/python notebooks/build.py {src.stem}"
+    if not ipynb.exists():
+        return [f"{ipynb.name} is missing; {rebuild}"]
+    want = parse_source(src.read_text(encoding="utf-8"), str(src))
+    got = notebook_cells(nbformat.reads(ipynb.read_text(encoding="utf-8"), as_version=4))
+    problems = []
+    if len(got) != len(want):
+        problems.append(f"{ipynb.name} has {len(got)} cells, {src.name} has {len(want)}")
+    for i, ((gk, gs), (wk, ws)) in enumerate(zip(got, want)):
+        if gk != wk:
+            problems.append(f"{ipynb.name}: cell {i} is {gk}, in {src.name} it is {wk}")
+        elif gs != ws:
+            problems.append(f"{ipynb.name}: cell {i} differs from {src.name}")
+    return [f"{m}; {rebuild}" for m in problems]
+
+
 def to_notebook(cells: list[Cell]) -> nbformat.NotebookNode:
     """An unexecuted notebook with deterministic cell ids."""
     nb = nbformat.v4.new_notebook()
@@ -126,11 +149,38 @@ def _metadata() -> nbformat.NotebookNode:
     )
 
 
+def merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """``outputs`` with each run of consecutive stream outputs of the same name joined into one.
+
+    The kernel flushes ``print`` output in chunks whose boundaries depend on timing, so the
+    same cell gives one ``stdout`` output in one run and three in the next.
+    """
+    merged: list[nbformat.NotebookNode] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            out.get("output_type") == "stream"
+            and prev is not None
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
+            prev["text"] = _text(prev["text"]) + _text(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
+
+
 def _scrub(nb: nbformat.NotebookNode) -> None:
-    """Drop what changes from run to run: timings, kernel versions, memory addresses in reprs."""
+    """Drop what changes from run to run: timings, kernel versions, memory addresses in reprs, stream chunking."""
     nb.metadata = _metadata()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell.outputs = merge_streams(cell.outputs)
         for out in cell.get("outputs", []):
             if "metadata" in out:
                 out.metadata.pop("execution", None)
