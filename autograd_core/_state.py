@@ -1,4 +1,4 @@
-"""Per-thread recording modes (``no_grad``, ``detect_anomaly``) and the anomaly error.
+"""Per-thread recording modes (``no_grad``, ``enable_grad``, ``detect_anomaly``) and the anomaly error.
 
 The mode is a small int in a ``ContextVar``: bit 0 set means "record no
 graph" (``no_grad``), bit 1 means "check for non-finite values"
@@ -6,21 +6,36 @@ graph" (``no_grad``), bit 1 means "check for non-finite values"
 its asyncio task), so one thread's ``no_grad`` never changes what another
 records, and it is cheaper to read than a ``threading.local``.  The hot path
 of every op reads only ``special[0]``, a plain global: while it is 0 no thread
-is in a special mode and the context variable need not be consulted at all.
+is inside a mode block and the context variable need not be consulted.
+
+The mode blocks are classes, as in PyTorch: an instance can be entered again
+(also from several threads), works as a decorator, and reads the enclosing
+mode when the block is entered, not when the object was made.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import Any, TypeVar
 
-__all__ = ["AnomalyError", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "mode_code", "special"]
+__all__ = [
+    "AnomalyError",
+    "no_grad",
+    "enable_grad",
+    "detect_anomaly",
+    "is_grad_enabled",
+    "is_anomaly_enabled",
+    "mode_code",
+    "special",
+]
 
 NO_GRAD = 1
 ANOMALY = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AnomalyError(FloatingPointError):
@@ -31,35 +46,64 @@ _mode: ContextVar[int] = ContextVar("autograd_core_mode", default=0)
 #: The mode of the calling thread: 0 plain, else a combination of NO_GRAD and ANOMALY.
 mode_code = _mode.get
 
-#: How many `with` blocks, in all threads, have a special mode in force right now.
+#: How many mode blocks, in all threads, are open right now.
 special = [0]
 _lock = threading.Lock()
 
 
-@contextmanager
-def _set_mode(code: int) -> Iterator[None]:
-    token = _mode.set(code)
-    with _lock:
-        special[0] += 1
-    try:
-        yield
-    finally:
+class _ModeBlock:
+    """A ``with`` block (or decorator) that sets and clears mode bits for the calling thread."""
+
+    _set = 0
+    _clear = 0
+
+    def __init__(self) -> None:
+        # One stack of tokens per thread, so one instance may be entered from several threads.
+        self._local = threading.local()
+
+    def __enter__(self) -> None:
+        stack: list[Token[int]] = self._local.__dict__.setdefault("tokens", [])
+        stack.append(_mode.set((_mode.get() | self._set) & ~self._clear))
+        with _lock:
+            special[0] += 1
+
+    def __exit__(self, *exc: object) -> None:
         with _lock:
             special[0] -= 1
-        _mode.reset(token)
+        _mode.reset(self._local.tokens.pop())
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
 
 
-def no_grad() -> Any:
+class no_grad(_ModeBlock):  # noqa: N801 - named like torch.no_grad
     """Within this block (in this thread) operations record no op and no parents.
 
-    Usable as ``with no_grad():`` and as a decorator ``@no_grad()``; nests.
+    ``with no_grad():`` or ``@no_grad()``; nests; ``enable_grad()`` undoes it.
     """
-    return _set_mode(_mode.get() | NO_GRAD)
+
+    _set = NO_GRAD
 
 
-def enable_grad() -> Any:
-    """Undo an enclosing ``no_grad()`` for this block (in this thread)."""
-    return _set_mode(_mode.get() & ~NO_GRAD)
+class enable_grad(_ModeBlock):  # noqa: N801
+    """Record the graph within this block even inside an enclosing ``no_grad()``."""
+
+    _clear = NO_GRAD
+
+
+class detect_anomaly(_ModeBlock):  # noqa: N801
+    """Raise :class:`AnomalyError` at the first non-finite forward value or backward gradient.
+
+    The error names the op, its inputs and the node's label.  The checks cost
+    time, so they are off outside this block.
+    """
+
+    _set = ANOMALY
 
 
 def is_grad_enabled() -> bool:
@@ -70,12 +114,3 @@ def is_grad_enabled() -> bool:
 def is_anomaly_enabled() -> bool:
     """Whether ``detect_anomaly()`` is in force in this thread."""
     return bool(_mode.get() & ANOMALY)
-
-
-def detect_anomaly() -> Any:
-    """Raise :class:`AnomalyError` at the first non-finite forward value or backward gradient.
-
-    The error names the op, its inputs and the node's label.  The checks cost
-    time, so they are off outside this block.
-    """
-    return _set_mode(_mode.get() | ANOMALY)

@@ -290,10 +290,12 @@ def _neg_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x.  At x == 0 the log term
-    # is -inf * 0; PyTorch returns 0 there for y > 0, and so do we.
-    gx = g * y * pow_(x, y - 1.0)
-    gy = 0.0 if data(x) == 0 and data(y) > 0 else g * out * log(x)
+    # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x.  As in PyTorch, the
+    # first is 0 at x == y == 0 (not 0 * 0**-1 = nan) and the second is 0
+    # where x == 0 and y >= 0 (not 0 * log 0).  Only those points are masked,
+    # so the mixed second derivative stays right at y == 0 elsewhere.
+    gx = 0.0 if data(y) == 0 and data(x) == 0 else g * y * pow_(x, y - 1.0)
+    gy = 0.0 if data(x) == 0 and data(y) >= 0 else g * out * log(x)
     return gx, gy
 
 
@@ -306,7 +308,7 @@ def _pow_const_rule(g: Any, out: Any, x: Any, k: float) -> tuple[Any]:
 def _abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     # sign(0) = 0, as in PyTorch: the subgradient that keeps L1 penalties at rest.
     s = data(x)
-    return (g if s > 0 else -g if s < 0 else 0.0 * g,)
+    return (g if s > 0 else -g if s < 0 else 0.0,)
 
 
 def _exp_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -330,8 +332,10 @@ def _sigmoid_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
-    # relu's mask is a constant, so its second derivative is zero.
-    return (g if data(x) > 0 else 0.0 * g,)
+    # relu's mask is a constant, so its second derivative is zero.  The masked
+    # branch is an exact 0 (not 0 * g), so an infinite upstream gradient gives
+    # 0 there, as PyTorch's masked fill does.
+    return (g if data(x) > 0 else 0.0,)
 
 
 def _leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
@@ -340,13 +344,14 @@ def _leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
 
 def _prelu_rule(g: Any, out: Any, x: Any, a: Any) -> tuple[Any, Any]:
     if data(x) > 0:
-        return g, 0.0 * g
+        return g, 0.0
     return g * a, g * x
 
 
 def _elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
-    # For x <= 0, d/dx alpha (e**x - 1) = alpha e**x = out + alpha.
-    return (g if data(x) > 0 else g * (out + alpha),)
+    # For x <= 0, d/dx alpha (e**x - 1) = alpha e**x.  Written with exp(x),
+    # not out + alpha, which cancels to 0 for very negative x.
+    return (g if data(x) > 0 else g * alpha * exp(x),)
 
 
 def _softplus_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -365,9 +370,9 @@ def _maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # A tie splits the gradient evenly, as torch.maximum does.
     a, b = data(x), data(y)
     if a > b:
-        return g, 0.0 * g
+        return g, 0.0
     if a < b:
-        return 0.0 * g, g
+        return 0.0, g
     half = g * 0.5
     return half, half
 
@@ -375,9 +380,9 @@ def _maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
 def _minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     a, b = data(x), data(y)
     if a < b:
-        return g, 0.0 * g
+        return g, 0.0
     if a > b:
-        return 0.0 * g, g
+        return 0.0, g
     half = g * 0.5
     return half, half
 
@@ -402,25 +407,45 @@ def v_softplus(x: Any) -> Any:
     return np.where(x > 0, x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def v_pow(x: Any, y: Any) -> Any:
+    """x ** y on arrays as C's pow.
+
+    The exponent is passed as an array: numpy turns ``np.power(a, 0.5)`` with a
+    scalar 0.5 into sqrt, which differs from pow at -inf and -0.0.
+    """
+    xa, ya = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    # A copy, not the broadcast view: a stride-0 exponent takes the sqrt path too.
+    return np.power(xa, np.array(ya, ndmin=1))[()] if ya.ndim == 0 else np.power(xa, np.array(ya))
+
+
+def v_tanh(x: Any) -> Any:
+    """tanh on arrays with the very function the scalar path uses.
+
+    numpy's vectorized tanh may differ from ``math.tanh`` in the last digit,
+    and the rule ``1 - tanh**2`` magnifies that near saturation.
+    """
+    return np.frompyfunc(math.tanh, 1, 1)(x).astype(np.float64)
+
+
 def _v_pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    gx = g * y * np.power(x, y - 1.0)
-    # As the float rule: 0 for the log term at x == 0 when y > 0.
-    gy = np.where((x == 0) & (y > 0), 0.0, g * out * np.log(x))
+    # As the float rule: 0 at x == y == 0, and 0 for the log term where x == 0 and y >= 0.
+    gx = np.where((y == 0) & (x == 0), 0.0, g * y * v_pow(x, y - 1.0))
+    gy = np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))
     return gx, gy
 
 
 def _v_pow_const_rule(g: Any, out: Any, x: Any, k: float) -> tuple[Any]:
     if k == 0:
         return (0.0,)
-    return (g * k * np.power(x, k - 1.0),)
+    return (g * k * v_pow(x, k - 1.0),)
 
 
 def _v_abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
-    return (np.where(x > 0, g, np.where(x < 0, -g, 0.0 * g)),)
+    return (np.where(x > 0, g, np.where(x < 0, -g, 0.0)),)
 
 
 def _v_relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
-    return (np.where(x > 0, g, 0.0 * g),)
+    return (np.where(x > 0, g, 0.0),)
 
 
 def _v_leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
@@ -429,11 +454,11 @@ def _v_leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
 
 def _v_prelu_rule(g: Any, out: Any, x: Any, a: Any) -> tuple[Any, Any]:
     pos = x > 0
-    return np.where(pos, g, g * a), np.where(pos, 0.0 * g, g * x)
+    return np.where(pos, g, g * a), np.where(pos, 0.0, g * x)
 
 
 def _v_elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
-    return (np.where(x > 0, g, g * (out + alpha)),)
+    return (np.where(x > 0, g, g * alpha * np.exp(x)),)
 
 
 def _v_softplus_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -449,13 +474,13 @@ def _v_cos_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _v_maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    half, zero = g * 0.5, 0.0 * g
+    half, zero = g * 0.5, 0.0
     gt, lt = x > y, x < y
     return np.where(gt, g, np.where(lt, zero, half)), np.where(gt, zero, np.where(lt, g, half))
 
 
 def _v_minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    half, zero = g * 0.5, 0.0 * g
+    half, zero = g * 0.5, 0.0
     lt, gt = x < y, x > y
     return np.where(lt, g, np.where(gt, zero, half)), np.where(lt, zero, np.where(gt, g, half))
 
@@ -604,7 +629,7 @@ POW = _builtin(
     2,
     f_pow,
     _pow_rule,
-    vforward=np.power,
+    vforward=v_pow,
     vrule=_v_pow_rule,
     label="**",
     domain=(_POS, ((-3.0, 3.0),)),
@@ -615,7 +640,7 @@ POW_CONST = _builtin(
     1,
     f_pow,
     _pow_const_rule,
-    vforward=np.power,
+    vforward=v_pow,
     vrule=_v_pow_const_rule,
     label="**{0}",
     domain=(_POS,),
@@ -641,7 +666,7 @@ SQRT = _builtin(
     formula="d sqrt(x) = dx / (2 sqrt(x))",
 )
 TANH = _builtin(
-    "tanh", 1, math.tanh, _tanh_rule, vforward=np.tanh, vrule=_tanh_rule, formula="d tanh(x) = (1 - tanh(x)**2) dx"
+    "tanh", 1, math.tanh, _tanh_rule, vforward=v_tanh, vrule=_tanh_rule, formula="d tanh(x) = (1 - tanh(x)**2) dx"
 )
 SIGMOID = _builtin(
     "sigmoid",

@@ -35,7 +35,7 @@ def _to_float(x: Any, what: str = "Value data") -> float:
             return float(x)
         except OverflowError:
             # An int beyond float range is an IEEE overflow: +-inf, as the arithmetic gives.
-            return math.copysign(math.inf, x)
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
     raise TypeError(f"{what} must be a real number (int, float or numpy scalar), got {type(x).__name__}: {x!r:.80}")
 
 

@@ -15,6 +15,7 @@ from autograd_core import (
     Value,
     backward,
     detect_anomaly,
+    enable_grad,
     grad,
     maximum,
     minimum,
@@ -355,3 +356,62 @@ def test_numpy_scalar_assigned_to_data_still_differentiates() -> None:
         r = r + ref.leaky_relu(0.1)
         r.backward()
         assert float(x.grad) == pytest.approx(ref.grad, rel=1e-6)
+
+
+def test_huge_int_becomes_infinity_not_overflow_error() -> None:
+    assert Value(10**400).data == math.inf
+    assert Value(-(10**400)).data == -math.inf
+    assert (Value(1.0) + 10**400).data == math.inf
+
+
+def test_masked_branches_give_exact_zero_for_infinite_upstream() -> None:
+    # PyTorch's masked fill: relu's gradient is 0 where x < 0, even if upstream is inf.
+    for make in (lambda x: x.relu().log(), lambda x: x.relu().sqrt(), lambda x: maximum(x, 1.0).log()):
+        x = Value(-1.0)
+        y = make(x)
+        y.backward()
+        assert x.grad == 0.0
+
+
+def test_pow_at_zero_base_and_zero_exponent_matches_pytorch() -> None:
+    x, y = Value(0.0), Value(0.0)
+    (x**y).backward()
+    assert (x.grad, y.grad) == (0.0, 0.0)
+    x2, y2 = Value(0.0), Value(2.0)
+    (x2**y2).backward()
+    assert (x2.grad, y2.grad) == (0.0, 0.0)
+
+
+def test_elu_gradient_keeps_precision_for_very_negative_inputs() -> None:
+    for at in (-20.0, -37.0, -40.0):
+        x = Value(at)
+        x.elu(1.5).backward()
+        assert x.grad == pytest.approx(1.5 * math.exp(at), rel=1e-15)
+
+
+def test_mode_blocks_are_reusable_and_read_the_mode_when_entered() -> None:
+    ng = no_grad()
+    with ng:
+        assert (Value(1.0) * 2).parents == ()
+    with ng:
+        with ng:  # nested re-entry of one instance
+            assert (Value(1.0) * 2).parents == ()
+        assert (Value(1.0) * 2).parents == ()
+    assert len((Value(1.0) * 2).parents) == 2
+
+    @no_grad()
+    def log_of(v: Value) -> Value:
+        return v.log()
+
+    # The decorator made outside detect_anomaly still honours it when called inside.
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        log_of(Value(0.0))
+
+
+def test_enable_grad_undoes_no_grad() -> None:
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            y = x * x
+        z = x * x
+    assert y.parents == (x, x) and z.parents == ()
