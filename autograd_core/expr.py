@@ -7,7 +7,12 @@ whitelist; nothing is ever evaluated by Python itself (no ``eval``).
 
 Accepted: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``,
 parentheses, and calls of the ops registered in :mod:`autograd_core.ops` by
-name with their arity (``tanh(x)``, ``maximum(a, b)``).  An op with constant
+name with their arity (``tanh(x)``, ``maximum(a, b)``).  The ops behind the
+operators (``add sub mul div neg pow pow_const``) are not callable by name:
+the operators cover them, and ``**`` is where the exponent limit applies.
+The text must be ASCII: Python folds lookalike characters in names (``ｘ``
+is ``x``, ``tanｈ`` is ``tanh``), so they are refused rather than silently
+read as something else.  An op with constant
 parameters takes them as extra arguments that must not depend on a variable
 (``leaky_relu(x, 0.1)``, ``elu(x, 1.0)``); when they are left out and
 ``Value`` has a method of that name, the method's default is used.  The
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +56,18 @@ MAX_DEPTH = 100
 MAX_NODES = 1000
 #: Largest accepted |k| of a constant exponent ``** k``.
 MAX_EXPONENT = 1000.0
+
+
+#: Registered ops that the operators stand for; calling them by name is refused.
+OPERATOR_OPS: dict[str, str] = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "neg": "unary -",
+    "pow": "**",
+    "pow_const": "**",
+}
 
 
 class ExpressionError(ValueError):
@@ -90,8 +109,11 @@ _REFUSED: dict[type[ast.AST], str] = {
 
 
 def functions() -> dict[str, tuple[int, int]]:
-    """The callable names: ``{op name: (arity, number of constant parameters)}`` from the registry."""
-    return {s.name: (s.arity, len(s.params)) for s in ops.specs()}
+    """The callable names: ``{op name: (arity, number of constant parameters)}`` from the registry.
+
+    The ops behind the operators (:data:`OPERATOR_OPS`) are left out: write ``x + y``, not ``add(x, y)``.
+    """
+    return {s.name: (s.arity, len(s.params)) for s in ops.specs() if s.name not in OPERATOR_OPS}
 
 
 @dataclass(frozen=True)
@@ -169,8 +191,14 @@ def parse(text: str) -> Expression:
     stripped = text.strip()
     if not stripped:
         raise ExpressionError("expression is empty; write one such as 'x**2 + 1'")
+    if not stripped.isascii():
+        raise ExpressionError(_non_ascii_message(stripped))
     try:
-        tree = ast.parse(stripped, mode="eval").body
+        with warnings.catch_warnings():
+            # Python warns about some odd literals ("1if x", "0x1for") on stderr
+            # before the syntax error or the refusal; the error alone is the message.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as e:
         # e.msg is one line; the caret display of str(e) is not.
         msg = (e.msg or "invalid syntax").splitlines()[0]
@@ -178,18 +206,38 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"syntax error{where}: {msg}") from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as e:
         raise ExpressionError(f"expression cannot be parsed ({type(e).__name__}); simplify it") from None
-    checker = _Checker(functions())
+    checker = _Checker(functions(), stripped)
     checker.check(tree, 1)
     return Expression(text, tuple(checker.variables), tree)
+
+
+def _non_ascii_message(text: str) -> str:
+    i, ch = next((i, c) for i, c in enumerate(text) if not c.isascii())
+    folded = unicodedata.normalize("NFKC", ch)
+    hint = f" (Python would silently read it as {folded!r})" if folded != ch and folded.isascii() else ""
+    return (
+        f"expression contains the non-ASCII character {ch!r} (U+{ord(ch):04X}) at column {i + 1}{hint}; "
+        "write names, numbers and operators in ASCII"
+    )
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class _Checker:
     """Walks the tree once: whitelist, arity, limits, variable list."""
 
-    def __init__(self, funcs: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, funcs: dict[str, tuple[int, int]], source: str = "") -> None:
         self.funcs = funcs
+        self.source = source
         self.variables: dict[str, None] = {}  # insertion-ordered set
         self.count = 0
+
+    def _text(self, node: ast.AST) -> str:
+        """What the user typed for ``node`` (falls back to the unparsed tree)."""
+        seg = ast.get_source_segment(self.source, node) if self.source else None
+        return _quote(seg if seg is not None else ast.unparse(node))
 
     def check(self, node: ast.AST, depth: int) -> None:
         self.count += 1
@@ -198,7 +246,15 @@ class _Checker:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, ast.Constant):
-            _number(node)
+            try:
+                _number(node)
+            except ExpressionError:
+                v = node.value
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    raise ExpressionError(
+                        f"number {self._text(node)} is out of the float range (about 1.8e308); use a smaller one"
+                    ) from None
+                raise
         elif isinstance(node, ast.Name):
             if node.id in self.funcs:
                 raise ExpressionError(f"{node.id!r} is a function; call it as {node.id}(...)")
@@ -211,7 +267,10 @@ class _Checker:
             if isinstance(node.op, ast.Pow) and not _has_names(node.right):
                 k = _constant(node.right)
                 if not abs(k) <= MAX_EXPONENT:
-                    raise ExpressionError(f"exponent {k:g} is larger in magnitude than the limit of {MAX_EXPONENT:g}")
+                    raise ExpressionError(
+                        f"exponent {self._text(node.right)} (= {k:g}) is larger in magnitude "
+                        f"than the limit of {MAX_EXPONENT:g}"
+                    )
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise ExpressionError(f"operator {_op_text(node.op)!r} is not supported; only unary - and + are")
@@ -226,6 +285,8 @@ class _Checker:
         if not isinstance(node.func, ast.Name):
             raise ExpressionError("only registered functions can be called, by plain name such as tanh(x)")
         name = node.func.id
+        if name in OPERATOR_OPS:
+            raise ExpressionError(f"{name}() cannot be called by name; use the {OPERATOR_OPS[name]} operator")
         if name not in self.funcs:
             raise ExpressionError(f"unknown function {name!r}; known: {', '.join(sorted(self.funcs))}")
         if node.keywords:
