@@ -13,17 +13,20 @@ One backward pass:
    with it they see the nodes themselves, so the gradients are graph nodes
    that can be differentiated again.
 
-Accumulators live in a private slot of each node only for the length of one
-pass; a graph must not be differentiated by two threads at the same time.
+Accumulators live in a private slot of each node for the length of one
+pass.  Two graphs may share nodes (a model's parameters), so passes are
+serialized by one lock: threads may call ``backward()`` and ``grad()``
+concurrently and each gets its own, correct result.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ._state import AnomalyError, is_anomaly_enabled
+from ._state import AnomalyError, enable_grad, is_anomaly_enabled
 from .ops import OpSpec
 from .value import NARY, Value, _leaf, _to_float
 
@@ -32,6 +35,26 @@ __all__ = ["topo_order", "backward", "grad"]
 
 # Marks a node whose inputs are being listed; see _mark_order.
 _PENDING = object()
+
+# One pass at a time: the marks and accumulators live on the nodes, and graphs
+# built by different threads can share nodes.
+_pass_lock = threading.Lock()
+_local = threading.local()
+
+
+def _enter_pass() -> None:
+    if getattr(_local, "busy", False):
+        raise RuntimeError(
+            "backward() or grad() was called during another backward pass in the same thread "
+            "(from inside a derivative rule?); a rule must return gradients, not run backward passes"
+        )
+    _pass_lock.acquire()
+    _local.busy = True
+
+
+def _exit_pass() -> None:
+    _local.busy = False
+    _pass_lock.release()
 
 
 def _mark_order(root: Value) -> list[Value]:
@@ -92,8 +115,12 @@ def topo_order(root: Value) -> list[Value]:
     """
     if type(root) is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    order = _mark_order(root)
-    _reset(order)
+    _enter_pass()
+    try:
+        order = _mark_order(root)
+        _reset(order)
+    finally:
+        _exit_pass()
     return order
 
 
@@ -111,7 +138,22 @@ def _check_finite(node: Value, i: int, gp: Any) -> None:
 
 
 def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None) -> None:
-    """One reverse pass from ``root``; see the module docstring."""
+    """One reverse pass from ``root``, holding the pass lock; see the module docstring."""
+    _enter_pass()
+    try:
+        if create_graph:
+            # The gradient graph is recorded even inside an enclosing no_grad(), as in PyTorch.
+            with enable_grad():
+                _backprop_locked(root, seed, create_graph=True, accumulate=accumulate, want=want)
+        else:
+            _backprop_locked(root, seed, create_graph=False, accumulate=accumulate, want=want)
+    finally:
+        _exit_pass()
+
+
+def _backprop_locked(
+    root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None
+) -> None:
     order = _mark_order(root)
     if is_anomaly_enabled() or create_graph or want is not None:
         _backprop_general(order, root, seed, create_graph=create_graph, accumulate=accumulate, want=want)
@@ -133,7 +175,7 @@ def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, w
             ctx = node._ctx
             if b is None:
                 r = spec.rule(g, node.data, a.data) if ctx is None else spec.rule(g, node.data, a.data, *ctx)
-                if len(r) != 1:
+                if type(r) is not tuple or len(r) != 1:
                     _arity_error(spec, r, 1)
                 ga = r[0]
                 if ga is not None:
@@ -146,7 +188,7 @@ def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, w
                     if ctx is None
                     else spec.rule(g, node.data, a.data, b.data, *ctx)
                 )
-                if len(r) != 2:
+                if type(r) is not tuple or len(r) != 2:
                     _arity_error(spec, r, 2)
                 ga, gb = r
                 if ga is not None:
@@ -159,9 +201,10 @@ def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, w
 
 
 def _arity_error(spec: Any, r: Any, n: int) -> None:
+    got = f"{len(r)} gradients" if type(r) is tuple else f"a {type(r).__name__} ({r!r:.40})"
     raise ValueError(
-        f"derivative rule of op {spec.name!r} returned {len(r)} gradients for {n} inputs; "
-        "it must return a tuple with one gradient per input (None for none)"
+        f"derivative rule of op {spec.name!r} returned {got} for {n} inputs; "
+        "it must return a tuple with one gradient per input (None for none), e.g. (g * y, g * x)"
     )
 
 
@@ -175,7 +218,7 @@ def _accumulate_nary(node: Value, g: Any, *, create_graph: bool, anomaly: bool) 
         r = _rule_on_values(spec.name, spec.rule, g, node, ps, ctx)
     else:
         r = spec.rule(g, node.data, *[p.data for p in ps], *ctx)
-    if len(r) != len(ps):
+    if type(r) is not tuple or len(r) != len(ps):
         _arity_error(spec, r, len(ps))
     for i, (p, gp) in enumerate(zip(ps, r)):
         if gp is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._state import enable_grad
 from .engine import grad as _grad
 from .value import Value, _to_float
 
@@ -40,26 +41,27 @@ def _argnums(argnums: Argnums, nargs: int) -> tuple[list[int], bool]:
 def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...]) -> tuple[Any, Any]:
     nums, single = _argnums(argnums, len(args))
     traced = any(type(a) is Value for a in args)
-    call_args: list[Any] = []
-    wrt: list[Value] = []
-    for i, a in enumerate(args):
-        if i in nums:
+    call_args: list[Any] = list(args)
+    wrt: dict[int, Value] = {}
+    # Transforms ignore an enclosing no_grad(), as torch.func and JAX do: they
+    # need the graph to differentiate at all.
+    with enable_grad():
+        for i in sorted(set(nums)):
+            a = args[i]
             # A fresh node per call: the inner derivative is taken with respect
             # to this node alone, and still depends on the outer one.
             v = a + 0.0 if type(a) is Value else Value(_to_float(a, f"argument {i}"))
-            wrt.append(v)
-            call_args.append(v)
-        else:
-            call_args.append(a)
-    out = f(*call_args)
-    if type(out) is not Value:
-        # A function that does not use its arguments: a constant with zero gradient.
-        out_value = _to_float(out, "the function's result")
-        grads: list[Any] = [0.0] * len(wrt)
-        return out_value, (grads[0] if single else tuple(grads))
-    gs = _grad(out, wrt, create_graph=traced)
+            wrt[i] = v
+            call_args[i] = v
+        out = f(*call_args)
+        if type(out) is not Value:
+            # A function that does not use its arguments: a constant with zero gradient.
+            zeros = tuple(0.0 for _ in nums)
+            return _to_float(out, "the function's result"), (zeros[0] if single else zeros)
+        gs = dict(zip(wrt, _grad(out, list(wrt.values()), create_graph=traced)))
     value: Any = out if traced else out.data
-    result = [g if traced else g.data for g in gs]
+    # In argnums order, a repeated index repeated.
+    result = [gs[i] if traced else gs[i].data for i in nums]
     return value, (result[0] if single else tuple(result))
 
 

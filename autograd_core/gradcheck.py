@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._state import no_grad
+from ._state import enable_grad
 from .engine import grad
 from .value import Value, _to_float
 
@@ -56,6 +56,14 @@ def numerical_grad(fn: Callable[[list[float]], float], point: Sequence[float], i
     hi[i] += eps
     lo[i] -= eps
     return (fn(hi) - fn(lo)) / (2.0 * eps)
+
+
+def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
+    for name, v, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        x = _to_float(v, name)
+        if not math.isfinite(x) or x < 0 or (positive and x == 0):
+            need = "a finite number > 0" if positive else "a finite number >= 0"
+            raise ValueError(f"{name} must be {need}, got {v!r}")
 
 
 def _at(point: Sequence[float], labels: Sequence[str]) -> str:
@@ -103,12 +111,26 @@ def gradcheck(
             ``backward()`` and ``grad()`` disagree, or a second run differs.
         TypeError: if ``f`` does not return a Value.
     """
+    _check_tolerances(eps, atol, rtol)
     point, labels = _prepare(inputs)
 
     def fn(p: list[float]) -> float:
-        with no_grad():
-            return _call(f, p, labels)[1].data
+        # Recording on: f may differentiate inside (a gradient of a gradient).
+        return _call(f, p, labels)[1].data
 
+    with enable_grad():
+        return _gradcheck(f, fn, point, labels, eps, atol, rtol)
+
+
+def _gradcheck(
+    f: Callable[..., Value],
+    fn: Callable[[list[float]], float],
+    point: list[float],
+    labels: list[str],
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> bool:
     xs, out = _call(f, point, labels)
     analytic = [g.data for g in grad(out, xs)]
     xs2, out2 = _call(f, point, labels)
@@ -147,7 +169,15 @@ def gradgradcheck(
         GradcheckError: naming both inputs, the analytic and numerical values
             and the tolerance.
     """
+    _check_tolerances(eps, atol, rtol)
     point, labels = _prepare(inputs)
+    with enable_grad():
+        return _gradgradcheck(f, point, labels, eps, atol, rtol)
+
+
+def _gradgradcheck(
+    f: Callable[..., Value], point: list[float], labels: list[str], eps: float, atol: float, rtol: float
+) -> bool:
     n = len(point)
 
     def first(p: list[float], i: int) -> float:

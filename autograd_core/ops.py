@@ -495,7 +495,11 @@ _NONZERO: tuple[Interval, ...] = ((-5.0, -0.05), (0.05, 5.0))
 
 
 def _validate_domain(name: str, domain: Any, count: int, what: str) -> tuple[tuple[Interval, ...], ...]:
-    domain = tuple(tuple((float(lo), float(hi)) for lo, hi in d) for d in domain)
+    example = "[[(-5.0, 5.0)], [(0.1, 5.0)]] for two inputs: one list of (lo, hi) intervals per input"
+    try:
+        domain = tuple(tuple((float(lo), float(hi)) for lo, hi in d) for d in domain)
+    except (TypeError, ValueError):
+        raise ValueError(f"op {name!r}: {what} must look like {example}; got {domain!r:.80}") from None
     if len(domain) != count:
         raise ValueError(f"op {name!r}: {what} needs {count} entries (one per {what.split()[0]}), got {len(domain)}")
     for d in domain:
@@ -567,6 +571,8 @@ def register(
     pdom = _validate_domain(
         name, param_domain if param_domain is not None else (((0.5, 2.0),),) * len(params), len(params), "param_domain"
     )
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"op {name!r}: label must be a str, got {type(label).__name__}")
     spec = OpSpec(
         name=name,
         arity=arity,
@@ -580,6 +586,13 @@ def register(
         vforward=vforward,
         vrule=vrule,
     )
+    try:
+        spec.format_label(tuple(1.0 for _ in params))
+    except (IndexError, KeyError, ValueError) as e:
+        raise ValueError(
+            f"op {name!r}: label {spec.label!r} cannot be formatted with its {len(params)} parameter(s) ({e}); "
+            "use {0}, {1}... for the parameters, or no braces"
+        ) from None
     _REGISTRY[name] = spec
     from .value import applier  # deferred: value.py imports this module
 

@@ -155,4 +155,32 @@ def expressions(
             continue  # keep values moderate so central differences stay accurate
         steps.append(_Step(spec, tuple(operands), params))
         values.append(float(out))
+    _ensure_shared_node(steps, values, n_inputs)
     return Expression(n_inputs, tuple(steps), inputs)
+
+
+def _ensure_shared_node(steps: list[_Step], values: list[float], n_inputs: int) -> None:
+    """Append ``add`` steps until some op node feeds two later nodes (and there is an op at all).
+
+    Random choices alone leave about a third of small draws without a shared
+    op node; a shared subexpression is what tests of gradient accumulation
+    along merging paths need, so every draw gets one.
+    """
+    add = _ops.get("add")
+    if not steps:
+        steps.append(_Step(add, (0, 0), ()))
+        values.append(values[0] + values[0])
+    users: dict[int, set[int]] = {}
+    for k, step in enumerate(steps):
+        for i in step.operands:
+            users.setdefault(i, set()).add(k)
+    first_op = n_inputs
+    if any(len(users.get(first_op + k, ())) >= 2 for k in range(len(steps))):
+        return
+    # The op node with the most users so far; ties to the earliest (deterministic).
+    j = max(range(first_op, first_op + len(steps)), key=lambda i: (len(users.get(i, ())), -i))
+    while len(users.setdefault(j, set())) < 2:
+        last = len(values) - 1
+        users[j].add(len(steps))
+        steps.append(_Step(add, (j, last), ()))
+        values.append(values[j] + values[last])

@@ -415,3 +415,45 @@ def test_enable_grad_undoes_no_grad() -> None:
             y = x * x
         z = x * x
     assert y.parents == (x, x) and z.parents == ()
+
+
+def test_threads_differentiating_graphs_that_share_a_leaf_get_correct_results() -> None:
+    w = Value(1.0001, "w")
+    results: dict[int, list[float]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work(k: int) -> None:
+        try:
+            start.wait(5)
+            out = []
+            for _ in range(5):
+                y = Value(float(k))
+                for _ in range(2000):
+                    y = y * w
+                out.append(grad(y, [w])[0].data)
+            results[k] = out
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    for k, out in results.items():
+        expected = k * 2000 * 1.0001**1999
+        assert out == pytest.approx([expected] * 5, rel=1e-9)
+
+
+def test_grad_with_create_graph_records_inside_no_grad() -> None:
+    x = Value(2.0)
+    with no_grad():
+        y = x**3  # no graph: constant
+        assert y.parents == ()
+    z = x**3
+    with no_grad():
+        (d1,) = grad(z, [x], create_graph=True)
+        (d2,) = grad(d1, [x])
+    assert (d1.data, d2.data) == (12.0, 12.0)

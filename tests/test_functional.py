@@ -71,3 +71,19 @@ def test_grad_rejects_bad_arguments() -> None:
         grad(f)("a", 2.0)
     with pytest.raises(TypeError, match="argnums"):
         grad(f, argnums=(0.5,))(1.0, 2.0)  # type: ignore[arg-type]
+
+
+def test_transforms_work_inside_no_grad() -> None:
+    from autograd_core import no_grad
+
+    with no_grad():
+        assert grad(lambda x, y: x * x * y)(2.0, 3.0) == 12.0
+        assert hessian(lambda x: x**3)(2.0) == [[12.0]]
+
+
+def test_grad_argnums_order_and_repeats_follow_the_request() -> None:
+    def g(x: Value, y: Value) -> Value:
+        return x**2 * y
+
+    assert grad(g, argnums=(1, 0))(2.0, 3.0) == (4.0, 12.0)
+    assert grad(g, argnums=(0, 0))(2.0, 3.0) == (12.0, 12.0)
