@@ -71,6 +71,7 @@ def test_cli_graph_missing_dot_reports_hints_and_keeps_dot_file(
     code, out, err = run(capsys, "graph", "x*y", "--at", "x=2", "y=3", "-o", str(tmp_path / "g.svg"))
     assert code == 1
     assert "Traceback" not in err and "apt-get install graphviz" in err and "dot -Tsvg" in err
+    assert err.count("\n") == 1 and err.startswith("autograd-core: error: ")
     assert values(out)["df/dx"] == 3
     assert (tmp_path / "g.dot").exists() and not (tmp_path / "g.svg").exists()
 
@@ -79,7 +80,7 @@ def test_cli_grad_order_two_nests_grad(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "grad", "x**3", "--at", "x=2", "--order", "3")
     assert code == 0
     v = values(out)
-    assert (v["f"], v["df/dx"], v["d2f/dx2"], v["d3f/dx3"]) == (8, 12, 12, 6)  # 3x^2, 6x, 6 at x=2
+    assert (v["f"], v["df/dx"], v["d2f/dx^2"], v["d3f/dx^3"]) == (8, 12, 12, 6)  # 3x^2, 6x, 6 at x=2
 
 
 def test_cli_grad_mixed_partials(capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,10 +89,31 @@ def test_cli_grad_mixed_partials(capsys: pytest.CaptureFixture[str]) -> None:
     v = values(out)
     assert v["df/dx"] == pytest.approx(9 + math.cos(0.5))
     assert v["df/dy"] == pytest.approx(3.0)
-    assert v["d2f/dx2"] == pytest.approx(-math.sin(0.5))
-    assert v["d2f/dxdy"] == pytest.approx(6.0)
-    assert v["d2f/dy2"] == pytest.approx(1.0)
-    assert "d2f/dydx" not in v  # symmetric partials printed once
+    assert v["d2f/dx^2"] == pytest.approx(-math.sin(0.5))
+    assert v["d2f/dx dy"] == pytest.approx(6.0)
+    assert v["d2f/dy^2"] == pytest.approx(1.0)
+    assert "d2f/dy dx" not in v  # symmetric partials printed once
+
+
+def test_cli_grad_names_with_digits_are_unambiguous(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "grad", "x1**3 + x12", "--at", "x1=1", "x12=1", "--order", "3")
+    assert code == 0
+    names = [line.partition(" = ")[0] for line in out.splitlines()[1:]]
+    assert names == [
+        "f",
+        "df/dx1",
+        "df/dx12",
+        "d2f/dx1^2",
+        "d2f/dx1 dx12",
+        "d2f/dx12^2",
+        "d3f/dx1^3",
+        "d3f/dx1^2 dx12",
+        "d3f/dx1 dx12^2",
+        "d3f/dx12^3",
+    ]
+    v = values(out)
+    assert (v["df/dx1"], v["df/dx12"], v["d2f/dx1^2"], v["d3f/dx1^3"]) == (3, 1, 6, 6)
+    assert v["d2f/dx1 dx12"] == v["d2f/dx12^2"] == v["d3f/dx1^2 dx12"] == 0
 
 
 @pytest.mark.parametrize(
@@ -102,6 +124,14 @@ def test_cli_grad_mixed_partials(capsys: pytest.CaptureFixture[str]) -> None:
         (["grad", "-o*x", "--at", "o=2", "x=5"], {"f": -10, "df/do": -5, "df/dx": -2}),
         (["grad", "-2*x", "--at", "x=1"], {"f": -2, "df/dx": -2}),
         (["grad", "x*2", "--at", "x=-1.5"], {"f": -3, "df/dx": 2}),
+        (["grad", "--x", "--at", "x=1"], {"f": 1, "df/dx": 1}),
+        (["grad", "---x", "--at", "x=1"], {"f": -1, "df/dx": -1}),
+        (["grad", "--x**3", "--order", "2", "--at", "x=2"], {"f": 8, "df/dx": 12, "d2f/dx^2": 12}),
+        (["grad", "--at", "x=2", "--x*3"], {"f": 6, "df/dx": 3}),
+        (["grad", "--at", "x=1", "--", "--x"], {"f": 1, "df/dx": 1}),
+        (["grad", "--order", "2", "--", "---2"], {"f": -2}),
+        (["graph", "--x*y", "--at", "x=2", "y=3"], {"f": 6, "df/dx": 3, "df/dy": 2}),
+        (["check", "--at", "a=1", "--", "--a"], {"f": 1}),  # "--a" is not an abbreviation of --at
     ],
 )
 def test_cli_expression_starting_with_minus(
@@ -155,6 +185,16 @@ def test_cli_check_disagrees_at_a_kink(capsys: pytest.CaptureFixture[str], argv:
         (["check", "2+3"], "no variables"),
         (["check", "x", "--at", "x=1", "--eps", "0"], "--eps"),
         (["graph", "x", "--at", "x=1", "-o", "/nonexistent-dir/g.svg"], "does not exist"),
+        (
+            ["graph", "x", "--at", "x=1", "-o", "g.png"],
+            "must end in .svg (SVG, with the .dot beside it) or .dot, got '.png'",
+        ),
+        (["graph", "x", "--at", "x=1", "-o", "noext"], "got no suffix"),
+        (["graph", "x", "--at", "x=1", "-o", ""], "-o needs a file name ending in .svg or .dot"),
+        (["grad", "ｘ+1", "--at", "ｘ=1"], "non-ASCII character 'ｘ'"),
+        (["grad", "x+1", "--at", "ｘ=1"], "write the variable name 'ｘ' in ASCII"),
+        (["grad", "--ord", "2", "x", "--at", "x=1"], "unrecognized arguments"),  # no abbreviations
+        (["grad", "pow(9, pow(9, 9))"], "use the ** operator"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],
@@ -174,6 +214,99 @@ def test_cli_console_script_no_traceback_and_minus_expression() -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
     good = subprocess.run([exe, "grad", "-x**2", "--at", "x=3"], capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and "df/dx = -6" in good.stdout
+
+
+def _balanced_sum(terms: list[str]) -> str:
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return f"({_balanced_sum(terms[:mid])})+({_balanced_sum(terms[mid:])})"
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("autograd-core: error: "), err
+    return err
+
+
+def test_cli_graph_output_is_a_directory_nothing_written(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "d.svg").mkdir()
+    (tmp_path / "e.dot").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for target, needle in (
+        (tmp_path, "is a directory"),
+        (tmp_path / "d.svg", "is a directory"),
+        (tmp_path / "e.svg", "where the DOT source goes, is a directory"),
+        (tmp_path / "e.dot", "is a directory"),
+    ):
+        code, out, err = run(capsys, "graph", "x*y", "--at", "x=2", "y=3", "-o", str(target))
+        assert code == 2 and needle in _one_error_line(err)
+        assert out == ""  # rejected before computing or printing anything
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no stray d.dot
+
+
+def test_cli_graph_too_large_to_draw(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = _balanced_sum(["-" * 80 + "x"] * 11)  # accepted by the parser, 891 graph nodes
+    assert len(text) <= 1000
+    code, _, err = run(capsys, "graph", text, "--at", "x=1", "-o", str(tmp_path / "big.svg"))
+    assert code == 2 and "the graph has 891 nodes, more than the 500" in _one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
+    code, out, _ = run(capsys, "graph", text, "--at", "x=1")  # without -o the values are printed
+    assert code == 0 and values(out)["df/dx"] == 11  # 80 minus signs cancel
+
+
+def test_cli_graph_unwritable_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autograd_core.atomic
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(autograd_core.atomic.tempfile, "mkstemp", refuse)
+    for name in ("g.svg", "g.dot"):
+        code, _, err = run(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / name))
+        assert code == 2 and f"cannot write in {tmp_path}: Permission denied" in _one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_graph_dot_fails_exit_1_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\necho 'second line' >&2\nexit 3\n")
+    (fake / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake))
+    code, out, err = run(capsys, "graph", "x*y", "--at", "x=2", "y=3", "-o", str(tmp_path / "g.svg"))
+    assert code == 1 and "dot failed with status 3" in _one_error_line(err) and "second line" in err
+    assert values(out)["df/dx"] == 3
+    assert (tmp_path / "g.dot").exists() and not (tmp_path / "g.svg").exists()
+
+
+def test_cli_graph_dot_times_out_exit_1_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import viz.render
+
+    def slow(cmd: list[str], **kwargs: Any) -> Any:
+        raise subprocess.TimeoutExpired(cmd, kwargs.get("timeout", 0))
+
+    monkeypatch.setattr(viz.render.subprocess, "run", slow)
+    code, _, err = run(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert code == 1 and "did not finish within 60 s" in _one_error_line(err)
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_cli_console_script_one_line_errors_in_a_fresh_process(tmp_path: Path) -> None:
+    exe = shutil.which("autograd-core", path=str(Path(sys.executable).parent))
+    assert exe
+    for argv in (["grad", "1if x else 0", "--at", "x=1"], ["grad", "0x1for"], ["graph", "x", "--at", "x=1", "-o", "/"]):
+        proc = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert proc.returncode == 2, argv
+        _one_error_line(proc.stderr)
+    good = subprocess.run([exe, "grad", "--x", "--at", "x=3"], capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0 and "df/dx = 1" in good.stdout
 
 
 # --- train: wired to nn.cli's add_train_arguments / run_train -----------------------------------

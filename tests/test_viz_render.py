@@ -108,8 +108,21 @@ def test_render_svg_errors(tmp_path: Path) -> None:
         render_svg("x", tmp_path / "a.svg")  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError, match="does not exist"):
         render_svg(lecture_graph(), tmp_path / "missing" / "a.svg")
-    with pytest.raises(ValueError, match="must not end in .dot"):
-        render_svg(lecture_graph(), tmp_path / "a.dot")
+    for name, got in (("a.dot", "'.dot'"), ("a.png", "'.png'"), ("noext", "no suffix")):
+        with pytest.raises(ValueError, match=f"must end in .svg, got {got}"):
+            render_svg(lecture_graph(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []  # nothing written for a wrong suffix
+
+
+def test_render_svg_rejects_a_directory_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "d.svg").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        render_svg(lecture_graph(), tmp_path / "d.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svg"]  # no stray d.dot
+    (tmp_path / "e.dot").mkdir()
+    with pytest.raises(IsADirectoryError, match="e.dot is a directory"):
+        render_svg(lecture_graph(), tmp_path / "e.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svg", "e.dot"]
 
 
 def test_render_svg_reports_dot_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,10 +15,18 @@ Subcommands:
 
 Expressions are parsed by :mod:`autograd_core.expr` (a whitelist over Python's
 ``ast``, never ``eval``).  Every user error (a bad expression, a missing or
-malformed ``--at`` value, a bad option) prints one line to stderr and exits
-with status 2, without a traceback.  An expression may start with ``-``
-(``grad "-x**2" --at x=1``): argparse would read it as an option, so such a
-token is marked as positional before parsing (see :func:`_protect_expression`).
+malformed ``--at`` value, a bad option, an ``-o`` path that cannot be written,
+a graph too large to draw) prints one line to stderr and exits with status 2,
+without a traceback.  Exit status 1 means the values were computed but an
+external step failed: ``check`` found disagreeing gradients, or Graphviz's
+``dot`` is missing, failed or timed out (the ``.dot`` file is written then).
+
+The first token after ``graph``/``grad``/``check`` that is not one of the
+command's options (or an option's value) is the expression, whatever it starts
+with: ``grad "-x**2" --at x=1`` and ``grad "--x" --at x=1`` work, and so does
+``grad --at x=1 -- --x`` (``--`` ends the options).  Options must be spelled
+out (no abbreviations such as ``--ord``), so an expression cannot be mistaken
+for one; see :func:`_protect_expression`.
 """
 
 from __future__ import annotations
@@ -75,6 +83,8 @@ def parse_bindings(items: Sequence[str]) -> dict[str, float]:
         name, text = name.strip(), text.strip()
         if not sep:
             raise CliError(f"--at {item!r}: expected name=value, for example x=1.5")
+        if not name.isascii():
+            raise CliError(f"--at {item!r}: write the variable name {name!r} in ASCII, as in the expression")
         if not name.isidentifier():
             raise CliError(f"--at {item!r}: {name!r} is not a variable name")
         try:
@@ -108,16 +118,19 @@ def build_parser(train_setup: Callable[[argparse.ArgumentParser], None] | None =
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("graph", help="value, gradients and the computation graph as SVG")
+    # allow_abbrev=False: an expression such as "--a" must not be read as "--at".
+    p = sub.add_parser("graph", help="value, gradients and the computation graph as SVG", allow_abbrev=False)
     _add_expr_args(p)
-    p.add_argument("-o", "--output", help="write the graph here (.svg, with the .dot beside it; or .dot only)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the graph here: FILE.svg (with FILE.dot beside it) or FILE.dot"
+    )
     p.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"], help="layout direction")
 
-    p = sub.add_parser("grad", help="derivatives up to a given order")
+    p = sub.add_parser("grad", help="derivatives up to a given order", allow_abbrev=False)
     _add_expr_args(p)
     p.add_argument("--order", type=int, default=1, help=f"highest derivative order, 1 to {MAX_ORDER} (default 1)")
 
-    p = sub.add_parser("check", help="analytic vs central-difference gradients")
+    p = sub.add_parser("check", help="analytic vs central-difference gradients", allow_abbrev=False)
     _add_expr_args(p)
     p.add_argument("--eps", type=float, default=1e-6, help="central-difference step (default 1e-6)")
     p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
@@ -129,23 +142,55 @@ def build_parser(train_setup: Callable[[argparse.ArgumentParser], None] | None =
     return parser
 
 
-def _protect_expression(argv: list[str]) -> list[str]:
-    """Let an expression start with ``-``: prefix such a token with a space.
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub = action.choices.get(command)
+            return sub if isinstance(sub, argparse.ArgumentParser) else None
+    return None
 
-    argparse takes any token starting with ``-`` for an option; a leading
-    space makes it positional, and the parser strips it.  Only tokens after
-    an expression command that are not one of its option strings (``-o``,
-    ``-h``; long options start with ``--``) and not the value of ``-o`` are
-    touched, so write ``-o FILE`` or ``--output=FILE``, not ``-oFILE``.
+
+def _protect_expression(argv: list[str], parser: argparse.ArgumentParser | None = None) -> list[str]:
+    """Mark the expression of ``graph``/``grad``/``check`` as positional, whatever it starts with.
+
+    argparse takes any token starting with ``-`` for an option.  After the
+    command, the first token that is neither one of the command's option
+    strings (exactly, or ``--opt=value``) nor the value of such an option is
+    the expression; a leading space makes argparse read it as positional, and
+    the expression parser strips it.  Tokens after the ``--at`` option are its
+    ``name=value`` bindings as long as they contain ``=`` and do not start
+    with ``-``.  A ``--`` ends the options: it is dropped and every later
+    token is positional.  Write ``-o FILE`` or ``--output=FILE``, not ``-oFILE``.
     """
     out = list(argv)
-    start = next((i for i, a in enumerate(out) if a in _EXPR_COMMANDS), None)
-    if start is None:
+    start = next((i for i, a in enumerate(out) if not a.startswith("-")), None)
+    if start is None or out[start] not in _EXPR_COMMANDS:
         return out
-    for i in range(start + 1, len(out)):
+    sub = _subparser(parser if parser is not None else build_parser(), out[start])
+    actions = sub._option_string_actions if sub is not None else {}
+    found = False  # the expression has been seen
+    in_bindings = False  # after --at
+    i = start + 1
+    while i < len(out):
         a = out[i]
-        if a.startswith("-") and not a.startswith("--") and a not in ("-o", "-h") and out[i - 1] not in ("-o",):
-            out[i] = " " + a
+        if a == "--":
+            del out[i]
+            for j in range(i, len(out)):
+                out[j] = " " + out[j] if out[j].startswith("-") else out[j]
+            break
+        opt = a.partition("=")[0] if a.startswith("--") else a
+        action = actions.get(opt)
+        if action is not None:
+            in_bindings = action.dest == "at"
+            takes_value = action.nargs is None or action.nargs == 1
+            i += 2 if takes_value and "=" not in a else 1
+            continue
+        if not found and (a.startswith("-") or not in_bindings or "=" not in a):
+            found = True
+            in_bindings = False
+            if a.startswith("-"):
+                out[i] = " " + a
+        i += 1
     return out
 
 
@@ -180,50 +225,96 @@ def _header(expr: Expression, point: dict[str, float], out: TextIO) -> None:
     print(f"f({', '.join(expr.variables)}) = {expr.source.strip()}" + (f"  at {where}" if where else ""), file=out)
 
 
+def _output_path(text: str) -> Path:
+    """Check ``-o`` before anything is computed or written.
+
+    Raises:
+        CliError: for an empty name, a suffix other than ``.svg``/``.dot``, a
+            path (or the ``.dot`` beside an ``.svg``) that is a directory, or a
+            directory that does not exist.
+    """
+    if not text.strip():
+        raise CliError("-o needs a file name ending in .svg or .dot, for example -o graph.svg")
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise CliError(f"-o {path}: is a directory; give a file name ending in .svg or .dot, e.g. {path / 'graph.svg'}")
+    if suffix not in (".svg", ".dot"):
+        got = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise CliError(f"-o {path}: the file name must end in .svg (SVG, with the .dot beside it) or .dot, got {got}")
+    if not path.parent.is_dir():
+        raise CliError(f"-o {path}: directory {path.parent} does not exist; create it first")
+    beside = path.with_suffix(".dot")
+    if suffix == ".svg" and beside.is_dir():
+        raise CliError(f"-o {path}: {beside}, where the DOT source goes, is a directory; choose another name")
+    return path
+
+
 def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
+    path = _output_path(args.output) if args.output is not None else None
     expr, point = _expression_and_point(args)
     xs = _leaves(expr, point)
     f = expr(*xs)
     if not f.label:
         f.label = "f"
     f.backward()
+    graph = None
+    if path is not None:
+        from .dot import DEFAULT_MAX_NODES, draw_dot
+        from .trace import trace
+
+        n = len(trace(f).nodes)
+        if n > DEFAULT_MAX_NODES:
+            raise CliError(
+                f"-o {path}: the graph has {n} nodes, more than the {DEFAULT_MAX_NODES} that are drawn; "
+                "draw a smaller expression, or leave out -o to get the values only"
+            )
+        graph = draw_dot(f, rankdir=args.rankdir)
     _header(expr, point, out)
     print(f"f = {_fmt(f.data)}", file=out)
     for x in xs:
         print(f"df/d{x.label} = {_fmt(x.grad)}", file=out)
-    if args.output:
-        from autograd_core.atomic import atomic_write
+    if path is None or graph is None:
+        return 0
+    from autograd_core.atomic import atomic_write
 
-        from .dot import draw_dot
-        from .render import GraphvizNotFoundError, render_svg
+    from .render import GraphvizNotFoundError, render_svg
 
-        path = Path(args.output)
-        graph = draw_dot(f, rankdir=args.rankdir)
+    try:
         if path.suffix.lower() == ".dot":
-            if not path.parent.is_dir():
-                raise CliError(f"-o {path}: directory {path.parent} does not exist")
             atomic_write(path, graph.source)
             print(f"wrote {path}", file=out)
             return 0
-        try:
-            svg = render_svg(graph, path)
-        except GraphvizNotFoundError as e:
-            print(f"{PROG}: {e}", file=sys.stderr)
-            return 1
-        except FileNotFoundError as e:
-            raise CliError(f"-o {path}: {e}") from None
-        print(f"wrote {svg} and {svg.with_suffix('.dot')}", file=out)
+        svg = render_svg(graph, path)
+    except GraphvizNotFoundError as e:
+        _fail(
+            "Graphviz's dot program is not on PATH, so no SVG was written; install Graphviz "
+            "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
+            f"conda: conda install -c conda-forge graphviz), then run: {e.command}"
+        )
+        return 1
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise CliError(f"-o {path}: cannot write in {path.parent}: {reason}; choose a writable place") from None
+    except RuntimeError as e:  # dot failed or timed out
+        _fail(f"-o {path}: {e}")
+        return 1
+    print(f"wrote {svg} and {svg.with_suffix('.dot')}", file=out)
     return 0
 
 
 def _partial_name(order: int, combo: tuple[int, ...], names: Sequence[str]) -> str:
-    """``d2f/dxdy``, ``d3f/dx2dy``, ``df/dx``."""
+    """``df/dx``, ``d2f/dx^2``, ``d2f/dx dy``, ``d3f/dx1^2 dx12``: powers with ``^``, factors apart.
+
+    Writing the power with ``^`` and separating the variables keeps names
+    with digits unambiguous (``d2f/dx1^2`` is not ``d2f/dx12``).
+    """
     top = "df" if order == 1 else f"d{order}f"
     parts = []
     for i, group in itertools.groupby(combo):
         n = len(list(group))
-        parts.append(f"d{names[i]}" + (str(n) if n > 1 else ""))
-    return f"{top}/{''.join(parts)}"
+        parts.append(f"d{names[i]}" + (f"^{n}" if n > 1 else ""))
+    return f"{top}/{' '.join(parts)}"
 
 
 def _cmd_grad(args: argparse.Namespace, out: TextIO) -> int:
@@ -354,7 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         nn_cli = _nn_cli() if _command_of(raw) == "train" else None
         train_setup = nn_cli.add_train_arguments if nn_cli is not None else None
-        args = build_parser(train_setup).parse_args(_protect_expression(raw))
+        parser = build_parser(train_setup)
+        args = parser.parse_args(_protect_expression(raw, parser))
         if args.command != "train":
             return _COMMANDS[args.command](args, sys.stdout)
         try:
@@ -363,12 +455,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             # nn.cli reports bad option values (an unknown dataset, a negative rate) this way.
             raise CliError(str(e)) from None
     except (CliError, ExpressionError) as e:
-        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
+        _fail(str(e))
         return 2
 
 
 def _one_line(msg: str) -> str:
     return " ".join(msg.split())
+
+
+def _fail(msg: str) -> None:
+    print(f"{PROG}: error: {_one_line(msg)}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,7 +55,7 @@ def render_svg(
     Args:
         root_or_digraph: a Value (drawn with :func:`viz.draw_dot` and ``options``)
             or a digraph that :func:`viz.draw_dot` returned.
-        path: the SVG file to write; its directory must exist.
+        path: the SVG file to write, ending in ``.svg``; its directory must exist.
         timeout: seconds to allow ``dot``.
         **options: keyword options of :func:`viz.draw_dot` (only with a Value).
 
@@ -67,7 +67,10 @@ def render_svg(
         RuntimeError: if ``dot`` fails or times out, with its message.
         TypeError: for an object that is neither a Value nor a digraph, or
             options given with a digraph.
+        ValueError: if ``path`` does not end in ``.svg``.
         FileNotFoundError: if the directory of ``path`` does not exist.
+        IsADirectoryError: if ``path``, or the ``.dot`` path beside it, is a
+            directory (checked before anything is written).
     """
     if isinstance(root_or_digraph, Value):
         graph = draw_dot(root_or_digraph, **options)
@@ -78,11 +81,18 @@ def render_svg(
     else:
         raise TypeError(f"render_svg() needs a Value or a graphviz.Digraph, got {type(root_or_digraph).__name__}")
     svg_path = Path(path)
+    if svg_path.suffix.lower() != ".svg":
+        got = f"'{svg_path.suffix}'" if svg_path.suffix else "no suffix"
+        raise ValueError(
+            f"render_svg() writes SVG: the path must end in .svg, got {got} in {str(svg_path)!r} "
+            "(for the DOT source alone, write draw_dot(...).source)"
+        )
     if not svg_path.parent.is_dir():
         raise FileNotFoundError(f"directory {svg_path.parent} does not exist; create it first")
     dot_path = svg_path.with_suffix(".dot")
-    if dot_path == svg_path:
-        raise ValueError(f"the SVG path must not end in .dot: {svg_path}")
+    for p in (svg_path, dot_path):
+        if p.is_dir():
+            raise IsADirectoryError(f"{p} is a directory; choose another file name for the SVG")
     atomic_write(dot_path, graph.source)
     exe = shutil.which("dot")
     if exe is None:
