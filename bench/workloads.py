@@ -65,7 +65,8 @@ class MLP:
 def w1_step(V: Any, model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
     """One step of micrograd's demo: max-margin loss + 1e-4 L2, backward, SGD."""
     params = model.parameters()
-    xs = [[float(a), float(b)] for a, b in X]
+    # Inputs wrapped once as Values, as micrograd's demo does (not re-wrapped per use).
+    xs = [[V(float(a)), V(float(b))] for a, b in X]
     scores = [model(x)[0] for x in xs]
     losses = [(1 + -float(yi) * s).relu() for yi, s in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
@@ -81,8 +82,8 @@ def w1_step(V: Any, model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
 
 
 def chain(V: Any, n: int) -> Any:
-    """A chain of n multiply-add nodes."""
+    """A chain of about n graph nodes: n/4 steps of ``x * 1.0 + 0.0`` (two ops, two constant leaves)."""
     x = V(1.0)
-    for _ in range(n // 2):
+    for _ in range(n // 4):
         x = x * 1.0 + 0.0
     return x
