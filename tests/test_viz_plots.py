@@ -11,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
 from autograd_core import Value
 from viz.plots import (
@@ -85,6 +88,54 @@ def test_plot_decision_boundary_separates_trained_moons(trained: tuple[TinyMLP, 
     assert np.mean(predicted == (y == 1)) >= 0.9
     # and the score at a cell matches a direct call of the model there
     assert scores[7, 11] == pytest.approx(model([xx[7, 11], yy[7, 11]])[0].data)
+
+
+def _pixel_colours(fig: Figure, ax: Axes, points: np.ndarray) -> np.ndarray:
+    """The RGB colour drawn at each data point (rows of ``points``), read from the rendered canvas."""
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    height = rgba.shape[0]
+    px = ax.transData.transform(points)
+    cols = np.clip(np.round(px[:, 0]).astype(int), 0, rgba.shape[1] - 1)
+    rows = np.clip(height - 1 - np.round(px[:, 1]).astype(int), 0, height - 1)  # display y grows upwards
+    return rgba[rows, cols, :3].astype(float)
+
+
+def test_plot_decision_boundary_draws_regions_that_separate_trained_moons(
+    trained: tuple[TinyMLP, np.ndarray, np.ndarray],
+) -> None:
+    model, X, y = trained
+    fig = plot_decision_boundary(model, X, y, resolution=40)
+    (ax,) = fig.axes
+    regions, boundary, scatter = ax.collections
+    np.testing.assert_allclose(regions.levels, [-0.5, 0.5, 1.5])  # class 0 below the threshold, class 1 above
+    np.testing.assert_allclose(boundary.levels, [0.0])  # the boundary line is drawn at the threshold
+    # The colour painted under each data point is its class's region colour (alpha 0.8 over white).
+    scatter.remove()
+    boundary.remove()
+    colours = _pixel_colours(fig, ax, X)
+    blue, red = (np.array(to_rgb(c)) * 255 * 0.8 + 255 * 0.2 for c in ("#c6dbef", "#f4c7c3"))
+    is_red = np.linalg.norm(colours - red, axis=1) < np.linalg.norm(colours - blue, axis=1)
+    near = np.minimum(np.linalg.norm(colours - red, axis=1), np.linalg.norm(colours - blue, axis=1))
+    assert np.median(near) < 3  # the pixels are region colours, not something else
+    assert np.mean(is_red == (y == 1)) >= 0.9
+    assert is_red[y == 1].any() and not is_red[y == 0].all()  # both colours appear
+    # Away from sign changes, every grid point is painted by the sign of its score at the threshold 0.
+    _, _, scores = decision_grid(model, X, resolution=40)
+    xx, yy, _ = decision_grid(model, X, resolution=40, predict=lambda p: np.zeros(len(p)))
+    above = scores > 0
+    padded = np.pad(above, 1, mode="edge")
+    steady = np.ones_like(above)
+    for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        steady &= padded[dr : dr + 40, dc : dc + 40] == above
+    inner = np.zeros_like(above)
+    inner[1:-1, 1:-1] = True  # the outermost grid points sit on the axes' edge
+    pick = steady & inner
+    pts = np.column_stack([xx[pick], yy[pick]])
+    grid_colours = _pixel_colours(fig, ax, pts)
+    grid_red = np.linalg.norm(grid_colours - red, axis=1) < np.linalg.norm(grid_colours - blue, axis=1)
+    assert pick.sum() > 1000 and 0 < above[pick].mean() < 1
+    np.testing.assert_array_equal(grid_red, above[pick])
 
 
 def test_plot_decision_boundary_writes_png(tmp_path: Path, trained: tuple[TinyMLP, np.ndarray, np.ndarray]) -> None:
@@ -167,6 +218,10 @@ def test_plot_gradient_flow_bars_and_zero_layer(tmp_path: Path) -> None:
     assert heights[0] == pytest.approx(0.5)
     assert heights[1] < 0.5  # the all-zero layer sits at the floor of the log axis
     assert ax.get_yscale() == "log"
+    # The axis starts at the floor, a decade under the smallest gradient (0.5), so the bar of
+    # layers.0 spans exactly one decade instead of reaching down to an arbitrary autoscaled limit.
+    assert ax.get_ylim()[0] == pytest.approx(0.05)
+    assert ax.get_ylim()[1] >= 0.5
     assert [t.get_text() for t in ax.get_xticklabels()] == ["layers.0", "layers.1"]
     assert any(t.get_text() == "0" for t in ax.texts)
     assert (tmp_path / "flow.png").read_bytes()[:8] == PNG_MAGIC
@@ -196,9 +251,29 @@ def test_plot_history_object_with_as_dict() -> None:
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.5, 0.75])
 
 
+def test_plot_gradient_flow_axis_floor_follows_smallest_gradient() -> None:
+    model = TinyMLP(2, random.Random(0))
+    for name, p in model.named_parameters():
+        p.grad = 1e-6 if name.startswith("layers.0") else 2.0
+    ax = plot_gradient_flow(model).axes[0]
+    assert ax.get_ylim()[0] == pytest.approx(1e-7)
+    assert [bar.get_height() for bar in ax.patches] == pytest.approx([1e-6, 2.0])
+
+
 def test_plot_history_errors(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no loss or accuracy"):
+    with pytest.raises(ValueError, match="no loss or accuracy.*keys found: 'lr'$"):
         plot_history({"lr": [0.1]})
+    with pytest.raises(ValueError, match=r"history\['loss'\] entry 1 \(epoch 2\) is 'x' \(str\), not a number"):
+        plot_history({"loss": [1, "x"]})
+    with pytest.raises(ValueError, match=r"history\['val_acc'\] entry 0 \(epoch 1\) is 'high'"):
+        plot_history([{"val_acc": "high"}, {"val_acc": 0.5}])
+    with pytest.raises(ValueError, match=r"keys found: 'loss' \(empty\), 'val_loss' \(empty\)"):
+        plot_history({"loss": [], "val_loss": []})
+    with pytest.raises(ValueError, match=r"keys found: 'loss' \(float, not a per-epoch list\)"):
+        plot_history({"loss": 0.3})
+    # an empty validation series and a scalar summary are left out, the rest is plotted
+    (ax,) = plot_history({"train_loss": [1.0, 0.5], "val_loss": [], "best_val_loss": 0.3}).axes
+    assert [line.get_label() for line in ax.lines] == ["train_loss"]
     with pytest.raises(TypeError, match="history must be"):
         plot_history(3)
     fig = plot_history({"loss": [1.0]})
@@ -219,3 +294,37 @@ def test_plots_are_headless_and_leave_pyplot_alone(tmp_path: Path) -> None:
     env["MPLBACKEND"] = "TkAgg"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
     assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
+
+
+_REPRO_SCRIPT = """
+import random, sys
+sys.path.insert(0, {tests!r})
+from test_viz_plots import TinyMLP, moons
+from viz.plots import plot_decision_boundary, plot_gradient_flow, plot_history
+out = sys.argv[1]
+model = TinyMLP(3, random.Random(0))
+for i, (_, p) in enumerate(model.named_parameters()):
+    p.grad = 0.1 * (i + 1)
+X, y = moons(20, 0.1, seed=0)
+for ext in ("svg", "png"):
+    plot_history({{"loss": [1.0, 0.5, 0.25], "val_acc": [0.5, 0.7, 0.9]}}, path=f"{{out}}/history.{{ext}}")
+    plot_gradient_flow(model, path=f"{{out}}/flow.{{ext}}")
+    plot_decision_boundary(model, X, y, resolution=10, path=f"{{out}}/boundary.{{ext}}")
+"""
+
+
+def test_plots_are_byte_identical_across_processes(tmp_path: Path) -> None:
+    # matplotlib salts SVG ids (clip paths) with a random uuid per process unless told otherwise.
+    script = _REPRO_SCRIPT.format(tests=str(ROOT / "tests"))
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        out.mkdir()
+        subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT, check=True, capture_output=True, timeout=120)
+        runs.append(out)
+    files = sorted(p.name for p in runs[0].iterdir())
+    assert len(files) == 6 and files == sorted(p.name for p in runs[1].iterdir())
+    for name in files:
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
+    svg = (runs[0] / "flow.svg").read_text()
+    assert "clip-path" in svg  # the ids that used to differ are there

@@ -6,13 +6,16 @@ imported only inside these functions.  Figures are built as
 that works headless, leaves the global backend alone (a notebook keeps its
 inline backend, where a returned figure displays as usual) and keeps no
 global list of open figures.  Each function returns the figure and, given
-``path``, saves it as PNG or SVG atomically.
+``path``, saves it as PNG or SVG atomically and reproducibly: the same
+figure gives byte-identical files on every run (no timestamps, no version
+strings, and SVG element ids salted with a fixed string instead of a random one).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "decision_grid", "save_figure"]
 
 _FORMATS = ("png", "svg")
+#: Salt for the ids matplotlib puts in SVG files (clip paths...); fixed so that files are reproducible.
+_SVG_HASHSALT = "autograd-core"
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Any]]:
@@ -59,8 +64,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"can save a figure as .png or .svg, got {p.name!r}")
     if not p.parent.is_dir():
         raise FileNotFoundError(f"directory {p.parent} does not exist; create it first")
-    with atomic_open(p, "wb") as f:
-        # Fixed metadata: no timestamp or version string, so files are reproducible.
+    import matplotlib
+
+    with atomic_open(p, "wb") as f, matplotlib.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
+        # Fixed metadata (no timestamp or version string) and a fixed id salt
+        # (matplotlib draws a random one otherwise), so files are reproducible.
         meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         fig.savefig(f, format=fmt, metadata=meta)
     return p
@@ -69,37 +77,99 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
 # -- history -------------------------------------------------------------------
 
 
-def _history_columns(history: Any) -> dict[str, list[float]]:
-    """``{metric: per-epoch values}`` from the accepted history shapes."""
+def _as_plain(history: Any) -> Any:
+    """A History, dataclass or plain object as a dict; dicts and lists as they are."""
     if hasattr(history, "as_dict") and callable(history.as_dict):
-        history = history.as_dict()
-    elif dataclasses.is_dataclass(history) and not isinstance(history, type):
-        history = dataclasses.asdict(history)
-    elif not isinstance(history, (Mapping, Sequence)) and hasattr(history, "__dict__"):
-        history = {k: v for k, v in vars(history).items() if not k.startswith("_")}
+        return history.as_dict()
+    if dataclasses.is_dataclass(history) and not isinstance(history, type):
+        return dataclasses.asdict(history)
+    if not isinstance(history, (Mapping, Sequence)) and hasattr(history, "__dict__"):
+        return {k: v for k, v in vars(history).items() if not k.startswith("_")}
+    return history
+
+
+def _is_metric(key: str) -> bool:
+    low = key.lower()
+    return "loss" in low or "acc" in low
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _bad_entry(key: str, i: int, x: Any) -> ValueError:
+    return ValueError(
+        f"history[{key!r}] entry {i} (epoch {i + 1}) is {x!r:.40} ({type(x).__name__}), not a number; "
+        "loss and accuracy series must hold numbers (None for a missing epoch)"
+    )
+
+
+def _history_columns(history: Any) -> dict[str, list[float]]:
+    """``{metric: per-epoch values}`` from the accepted history shapes.
+
+    Keys naming a loss or an accuracy must hold numbers (or None); other keys
+    (a learning rate, notes) are kept when numeric and ignored otherwise.
+    Empty lists (no validation set) and scalars (``best_epoch``) are left out.
+
+    Raises:
+        TypeError: for an unsupported history type.
+        ValueError: for a loss or accuracy series that is not a list of numbers.
+    """
+    history = _as_plain(history)
     cols: dict[str, list[float]] = {}
     if isinstance(history, Mapping):
         for k, v in history.items():
-            if isinstance(k, str) and isinstance(v, Sequence) and not isinstance(v, str):
-                vals = [x for x in v if isinstance(x, (int, float)) or x is None]
-                if len(vals) == len(v) and vals:
-                    cols[k] = [math.nan if x is None else float(x) for x in vals]
+            if not isinstance(k, str):
+                continue
+            seq = isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes))
+            if not seq:
+                continue  # a scalar such as best_epoch or a summary value: not a series
+            bad = next(((i, x) for i, x in enumerate(v) if not (_is_number(x) or x is None)), None)
+            if bad is not None:
+                if _is_metric(k):
+                    raise _bad_entry(k, *bad)
+                continue
+            if len(v):
+                cols[k] = [math.nan if x is None else float(x) for x in v]
     elif isinstance(history, Sequence) and not isinstance(history, str):
         for rec in history:
             if not isinstance(rec, Mapping):
                 raise TypeError(f"a history sequence must hold per-epoch dicts, got {type(rec).__name__}")
             for k in rec:
                 cols.setdefault(k, [])
-        for rec in history:
+        for i, rec in enumerate(history):
             for k in cols:
                 x = rec.get(k)
-                cols[k].append(float(x) if isinstance(x, (int, float)) else math.nan)
+                if isinstance(k, str) and _is_metric(k) and not (_is_number(x) or x is None):
+                    raise _bad_entry(k, i, x)
+                cols[k].append(float(x) if _is_number(x) else math.nan)
     else:
         raise TypeError(
             "history must be a History, a dict of per-epoch lists or a list of per-epoch dicts, "
             f"got {type(history).__name__}"
         )
     return cols
+
+
+def _keys(history: Any) -> list[str]:
+    history = _as_plain(history)
+    if isinstance(history, Mapping):
+        return [str(k) for k in history]
+    keys: dict[str, None] = {}
+    for rec in history if isinstance(history, Sequence) else ():
+        keys.update(dict.fromkeys(str(k) for k in rec))
+    return list(keys)
+
+
+def _describe_key(history: Any, key: str) -> str:
+    """``'val_loss' (empty)``: a key of the history, with why it is not plotted when that is not obvious."""
+    plain = _as_plain(history)
+    v = plain.get(key) if isinstance(plain, Mapping) else None
+    if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)) and len(v) == 0:
+        return f"{key!r} (empty)"
+    if _is_metric(key) and isinstance(plain, Mapping) and key in plain and not isinstance(v, (Sequence, np.ndarray)):
+        return f"{key!r} ({type(v).__name__}, not a per-epoch list)"
+    return repr(key)
 
 
 def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
@@ -118,13 +188,17 @@ def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) ->
 
     Raises:
         TypeError: for an unsupported history type.
-        ValueError: if the history holds no loss or accuracy series.
+        ValueError: if the history holds no loss or accuracy series, or one
+            that is not a list of numbers (the message names the entry).
     """
     cols = _history_columns(history)
     losses = {k: v for k, v in cols.items() if "loss" in k.lower()}
     accs = {k: v for k, v in cols.items() if "acc" in k.lower()}
     if not losses and not accs:
-        raise ValueError(f"history has no loss or accuracy series; keys found: {sorted(cols) or 'none'}")
+        keys = ", ".join(_describe_key(history, k) for k in _keys(history)) or "none"
+        raise ValueError(
+            f"history has no loss or accuracy series (keys containing 'loss' or 'acc'); keys found: {keys}"
+        )
     panels = [(t, d) for t, d in (("loss", losses), ("accuracy", accs)) if d]
     fig, axes = _figure(5.0 * len(panels), 3.6, len(panels))
     for ax, (title, series) in zip(axes, panels):
@@ -328,6 +402,9 @@ def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None
     for i in np.flatnonzero(maxes == 0):
         ax.annotate("0", (pos[i], floor), ha="center", va="bottom")
     ax.set_yscale("log")
+    # Bars start at the floor (a decade under the smallest gradient), not at an
+    # autoscaled limit just under the smallest bar, which would exaggerate differences.
+    ax.set_ylim(bottom=floor)
     ax.set_xticks(pos, names, rotation=30, ha="right")
     ax.set_ylabel("|grad|")
     ax.set_title("gradient flow per layer")
