@@ -24,11 +24,23 @@ A replay records no graph and runs no ``detect_anomaly`` checks: non-finite
 values follow IEEE rules (inf, nan) as in the eager engine.
 
 A tape records the ops one run executed.  Python control flow on data (an
-``if`` on ``x > 0``, a number read from ``.data``) would be frozen into it, so
-:func:`compile` traces a second, different example and raises
-:class:`TraceError` when the two tapes differ.  ``relu``, ``abs``,
-``maximum`` and ``minimum`` are ops on the tape and replay correctly for
-every sample.
+``if`` on ``x > 0`` or on a parameter, a number read from ``.data``) would be
+frozen into it, so :func:`compile` traces a second, different example (every
+argument's sign flipped and its magnitude grown, every parameter's ``.data``
+changed likewise and restored afterwards) and raises :class:`TraceError` when
+the two tapes differ.  ``relu``, ``abs``, ``maximum`` and ``minimum`` are ops
+on the tape and replay correctly for every sample.
+
+Limitations: the check sees only the branches the two examples take
+differently.  When both traces take the same side of a Python ``if`` (say
+``x * 2 if x > 100 else x * 3`` traced at 1.0 and checked at -2.0), the tape
+silently replays that side for every input: ``c(200.0)`` gives 600.0 where
+the eager engine gives 400.0, with no error.  The same holds for an ``if`` on
+a parameter, or a number read from a ``.data``, whose effect neither example
+reveals.  To be safe, write branches with the registered ops ``relu``,
+``abs``, ``maximum`` and ``minimum`` instead of Python ``if``; if a branch must
+stay, pass ``check_args=`` with a point on its other side; otherwise use the
+eager engine for that function.
 
 :func:`compile_model` and :func:`compile_loss` compile a model (anything with
 ``parameters()`` and ``__call__(list_of_Values) -> list[Value]``) and a
@@ -44,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from ._state import ANOMALY, _ModeBlock
 from .tape import Tape, TraceError, describe_mismatch, trace
 
 __all__ = [
@@ -59,13 +72,38 @@ __all__ = [
 _REDUCES = ("mean", "sum")
 
 
-def _perturb(x: float) -> float:
-    """A second example for the control-flow check: every sign flips and every magnitude grows by 1.
+#: Offset step between arguments in the default check examples (any value that makes no new tie).
+_OFFSET_STEP = 0.37
 
-    Flipping the sign catches the most common branch (``if x > 0``); the
-    shift catches branches on magnitude.  Zero maps to -1.
+
+def _flip(values: Sequence[float], offsets: Sequence[float]) -> tuple[float, ...]:
+    """Each value with its sign flipped and its magnitude grown by its offset (zero maps to -offset)."""
+    return tuple(-(v + math.copysign(o, v)) for v, o in zip(values, offsets))
+
+
+#: One check example: the arguments, and the values the parameters' ``.data`` take for it (None: unchanged).
+_Check = tuple[tuple[float, ...], tuple[float, ...] | None]
+
+
+def _arg_checks(args: tuple[float, ...]) -> list[tuple[float, ...]]:
+    """The default second examples of the arguments for the control-flow check.
+
+    Every argument flips its sign, which catches the most common branch
+    (``if x > 0``) and, with equal offsets, reverses the order of every two
+    arguments (``if x > y``); the magnitude grows by at least 1, which
+    catches branches on magnitude.  A tie (two arguments of equal magnitude,
+    as ``max(x, y)`` at ``x == y``) would stay a tie under equal offsets, and
+    either side of it may be the one the first trace froze: then two examples
+    are returned, one with offsets growing along the arguments and one with
+    offsets shrinking, so each side of the tie is taken by one of them.
     """
-    return -(x + math.copysign(1.0, x))
+    n = len(args)
+    if len({abs(a) for a in args}) == n:
+        return [_flip(args, [1.0] * n)]
+    return [
+        _flip(args, [1.0 + _OFFSET_STEP * i for i in range(n)]),
+        _flip(args, [1.0 + _OFFSET_STEP * (n - 1 - i) for i in range(n)]),
+    ]
 
 
 def compile(
@@ -89,9 +127,30 @@ def compile(
             order.  Every other leaf ``f`` reaches is a constant frozen at
             trace time.  They must be leaves (Values no op produced).
         check_args: a second example for the control-flow check (default:
-            each example argument with its sign flipped and 1 added to its
-            magnitude).  Pass inputs that take the other side of any branch
-            you suspect.
+            each example argument with its sign flipped and 1 or more added
+            to its magnitude; two such examples when two arguments or
+            parameters are tied in magnitude).  Pass inputs that take the other
+            side of any branch you suspect.  Must be finite.
+
+    During each check trace every parameter's ``.data`` is changed (sign
+    flipped, magnitude grown) so that a branch on a parameter, or a number
+    read from its ``.data``, shows up as a different graph; the values are
+    restored afterwards, also when the trace fails.  Do not compile while
+    another thread uses the parameters.  The check trace runs without
+    ``detect_anomaly`` checks, since its inputs are not the caller's.
+
+    Limitations: a Python ``if`` that both traces take the same way is
+    frozen into the tape without any error.  ``f = lambda x: x * 2 if x > 100
+    else x * 3`` compiles from ``[1.0]`` (the check example -2.0 is below
+    100 too), and then ``c(200.0)`` gives 600.0 where the eager engine gives
+    400.0.  Branches on a parameter (``if p > 0``) and numbers read from
+    ``.data`` (``x * p.data``) are caught only when the changed parameters
+    change the graph.  What to do: write such branches with the registered
+    ops ``relu``, ``abs``, ``maximum`` and ``minimum`` (``maximum(x, 0)``
+    instead of ``x if x > 0 else 0``), which are on the tape and correct for
+    every sample; if a Python branch must stay, pass ``check_args=`` with a
+    point on its other side (``check_args=[200.0]`` above raises
+    :class:`TraceError`); otherwise use the eager engine for that function.
 
     Returns:
         A :class:`Compiled`.
@@ -100,35 +159,98 @@ def compile(
         TypeError: if ``f`` is not callable, an argument is not a real number,
             a parameter is not a Value, or ``f`` returns something else than a
             Value or a list of Values.
-        ValueError: for a duplicate or non-leaf parameter, an empty output
-            list, or ``check_args`` of the wrong length.
-        TraceError: if the two traces differ (data-dependent control flow).
+        ValueError: for a non-finite example or check argument, a duplicate
+            or non-leaf parameter, an empty output list, or ``check_args`` of
+            the wrong length.
+        TraceError: if the traces differ (data-dependent control flow), or
+            if ``f`` raises while tracing a check example.
     """
     if not callable(f):
         raise TypeError(f"compile() needs a callable f, got {type(f).__name__}")
     args = _example(example_args, "example_args")
     plist = _params(params)
-    tape = trace(f, args, plist)
-    if check_args is None:
-        other = tuple(_perturb(a) for a in args)
-    else:
+    if check_args is not None:
         other = _example(check_args, "check_args")
         if len(other) != len(args):
             raise ValueError(
                 f"check_args has {len(other)} numbers but example_args has {len(args)}; give one per argument of f"
             )
-    tape2 = trace(f, other, plist)
-    diff = describe_mismatch(tape, tape2)
-    if diff is not None:
-        raise TraceError(
-            f"f builds a different graph for example_args {list(args)} than for check_args {list(other)}: {diff}. "
-            "A compiled tape records the ops of one run; Python control flow on data (an `if` on a comparison of "
-            "Values, or a number read from `.data`) would be frozen into it and replayed wrongly for other inputs. "
-            "Write such branches with the ops relu, abs, maximum or minimum (e.g. maximum(x, 0) instead of "
-            "`x if x > 0 else 0`), which are on the tape and replay correctly for every sample, "
-            "or use the eager engine for this function."
-        )
+    tape = trace(f, args, plist)
+    checks: list[_Check] = [(a, None) for a in (_arg_checks(args) if check_args is None else [other])]
+    if plist:
+        # Apart from the arguments' check: flipping both would keep the sign of every product w * x.
+        pdata = [float(p.data) for p in plist]
+        checks.append((args, _flip(pdata, [1.0] * len(pdata))))
+    for other_args, other_pdata in checks:
+        tape2 = _check_trace(f, args, other_args, plist, other_pdata)
+        diff = describe_mismatch(tape, tape2)
+        if diff is not None:
+            raise TraceError(
+                f"f builds a different graph for example_args {list(args)} than for the check example "
+                f"{_check_text(other_args, other_pdata)}: {diff}. "
+                "A compiled tape records the ops of one run; Python control flow on data (an `if` on a comparison "
+                "of Values or parameters, or a number read from `.data`) would be frozen into it and replayed "
+                "wrongly for other inputs or parameter values. Write such branches with the ops relu, abs, "
+                "maximum or minimum (e.g. maximum(x, 0) instead of `x if x > 0 else 0`), which are on the tape "
+                "and replay correctly for every sample; read parameters as Values, not as `p.data`; "
+                "or use the eager engine for this function."
+            )
     return Compiled(tape, plist)
+
+
+class _no_anomaly(_ModeBlock):  # noqa: N801 - a mode block, named like the others
+    """``detect_anomaly`` off within this block (in this thread); used for the check traces only."""
+
+    _clear = ANOMALY
+
+
+def _check_text(other: Sequence[float], pdata: Sequence[float] | None) -> str:
+    """The check example in words: its arguments, and the parameter values it used (the first few)."""
+    text = f"(arguments {list(other)}"
+    if pdata is not None:
+        shown = ", ".join(repr(v) for v in pdata[:4])
+        more = f", ... ({len(pdata)} in all)" if len(pdata) > 4 else ""
+        text += f", parameters' .data changed to [{shown}{more}] for this trace"
+    return text + ")"
+
+
+def _check_trace(
+    f: Callable[..., Any],
+    args: Sequence[float],
+    other: Sequence[float],
+    plist: Sequence[Any],
+    pdata: Sequence[float] | None,
+) -> Tape:
+    """Trace ``f`` at the check example: arguments ``other``, each parameter's ``.data`` set to ``pdata`` (if given).
+
+    Runs with anomaly checks off (the example is not the caller's input);
+    restores every parameter's ``.data`` whatever happens.  An exception from
+    ``f`` becomes a :class:`TraceError` naming the check example.
+    """
+    saved = [p.data for p in plist]
+    try:
+        for p, v in zip(plist, pdata or ()):
+            p.data = v
+        with _no_anomaly():
+            return trace(f, other, plist)
+    except Exception as e:
+        hint = (
+            " If it fails because a parameter changed sign, f reads a parameter's .data as a number, which the "
+            "tape would freeze: use the parameter as a Value instead."
+            if pdata is not None
+            else ""
+        )
+        raise TraceError(
+            f"f raised {type(e).__name__}: {e} while tracing the check example "
+            f"{_check_text(other, pdata)}, which compile() runs besides example_args {list(args)} "
+            "to detect data-dependent control flow (example_args traced without error). "
+            "Pass check_args= with other arguments, one finite number per argument of f, at which f is defined "
+            "and which take the other side of any branch, e.g. "
+            f"compile(f, {list(args)}, check_args=[...]).{hint}"
+        ) from e
+    finally:
+        for p, v in zip(plist, saved):
+            p.data = v
 
 
 def _example(args: Any, what: str) -> tuple[float, ...]:
@@ -141,8 +263,63 @@ def _example(args: Any, what: str) -> tuple[float, ...]:
     for i, a in enumerate(args):
         if not isinstance(a, numbers.Real):
             raise TypeError(f"{what}[{i}] must be a real number, got {type(a).__name__}: {a!r:.80}")
-        out.append(float(a))
+        x = _real(a)
+        if not math.isfinite(x):
+            # nan maps to nan and inf to inf under any perturbation: the check would compare a trace with itself.
+            raise ValueError(
+                f"{what}[{i}] is {a!r:.80}; the traces need finite numbers (a nan or inf example hides "
+                "the branches the control-flow check looks for); pass a finite example"
+            )
+        out.append(x)
     return tuple(out)
+
+
+def _real(a: Any) -> float:
+    """A real number as a float; an int beyond float range is +-inf, as in the eager engine."""
+    try:
+        return float(a)
+    except OverflowError:
+        return math.inf if a > 0 else -math.inf
+
+
+#: Array kinds that hold real numbers: bool, signed and unsigned int, float.
+_REAL_KINDS = frozenset("biuf")
+
+
+def _real_array(a: Any, where: str) -> np.ndarray:
+    """``a`` as a float64 array, if it holds only real numbers.
+
+    ``np.asarray(a, dtype=float64)`` alone would parse strings ("1.5"), turn
+    None into nan and drop imaginary parts; those are rejected here.  An
+    object array (Python ints beyond int64, mixed number types) is accepted
+    when every item is a real number; an int beyond float range becomes
+    +-inf, as in the eager engine.
+
+    Raises:
+        TypeError: naming ``where``, for any item that is not a real number.
+    """
+    try:
+        raw = np.asarray(a)
+    except ValueError as e:  # ragged nesting
+        raise TypeError(f"{where} is not an array of real numbers ({e})") from None
+    kind = raw.dtype.kind
+    if kind in _REAL_KINDS:
+        return raw.astype(np.float64, copy=False)
+    if kind == "O":
+        flat = raw.ravel()
+        for j, x in enumerate(flat):
+            if isinstance(x, numbers.Real | np.bool_):
+                continue
+            raise TypeError(
+                f"{where} holds {type(x).__name__} {x!r:.40} at index {j}; pass real numbers only "
+                "(bool, int, float or numpy numbers)"
+            )
+        return np.array([_real(x) for x in flat], dtype=np.float64).reshape(raw.shape)
+    what = {"U": "strings", "S": "bytes", "c": "complex numbers", "M": "datetimes", "m": "timedeltas"}.get(
+        kind, f"items of dtype {raw.dtype}"
+    )
+    fix = " (convert text to numbers first, e.g. [float(s) for s in items])" if kind in "US" else ""
+    raise TypeError(f"{where} is an array of {what}, dtype {raw.dtype}; pass real numbers{fix}")
 
 
 def _params(params: Iterable[Any]) -> tuple[Any, ...]:
@@ -209,16 +386,13 @@ class Compiled:
         length: int | None = None
         for i, a in enumerate(args):
             if isinstance(a, numbers.Real):
-                out.append(float(a))
+                out.append(_real(a))
                 continue
             if isinstance(a, (str, bytes)) or not isinstance(a, np.ndarray | Sequence):
                 raise TypeError(
                     f"{who}: argument {i} must be a real number or a 1-D array of numbers, got {type(a).__name__}"
                 )
-            try:
-                arr = np.asarray(a, dtype=np.float64)
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"{who}: argument {i} is not an array of real numbers ({e})") from None
+            arr = _real_array(a, f"{who}: argument {i}")
             if arr.ndim == 0:
                 out.append(float(arr))
                 continue
@@ -315,6 +489,13 @@ class Compiled:
         between steps as usual.  Needs a function with a single output (a
         Value, or a list of exactly one Value): reduce a multi-output
         function to one loss inside ``f``.
+
+        Inside ``no_grad()`` the gradients are still computed and still added
+        into ``.grad``: ``no_grad`` stops graphs from being recorded, and the
+        tape was recorded at :func:`compile` time, as PyTorch's
+        ``loss.backward()`` inside ``torch.no_grad()`` still fills the leaves'
+        ``.grad`` of a graph built outside it.  To get the gradients without
+        touching ``.grad``, use :meth:`forward_backward`.
 
         Args:
             args: one number or 1-D array per argument of ``f``.

@@ -563,7 +563,7 @@ def describe_mismatch(t1: Tape, t2: Tape) -> str | None:
         if not _same_float(a, b):
             return (
                 f"constant #{i} is {a!r} in the first trace and {b!r} in the second "
-                "(a number computed from an argument's .data, which the tape would freeze)"
+                "(a number computed from an argument's or a parameter's .data, which the tape would freeze)"
             )
     if t1.outputs != t2.outputs:
         return f"the outputs are slots {t1.outputs} in the first trace and {t2.outputs} in the second"

@@ -12,7 +12,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from autograd_core import Compiled, TraceError, Value, compile, maximum, minimum, no_grad, ops, register, topo_order
+from autograd_core import (
+    AnomalyError,
+    Compiled,
+    TraceError,
+    Value,
+    compile,
+    detect_anomaly,
+    maximum,
+    minimum,
+    no_grad,
+    ops,
+    register,
+    topo_order,
+)
 from autograd_core.compile import LOSS_KINDS, compile_loss, compile_model
 from autograd_core.testing import expressions
 from autograd_core.value import applier
@@ -103,6 +116,59 @@ def test_compile_every_op_param_gradients_sum_over_the_batch(name: str) -> None:
         out, _, pg = c.forward_backward(data)
         _close(pg, total, scale=np.sum(np.abs(per), axis=0))
         _close(out, [_eager(f, [x], params)[0] for x in data])
+
+
+# Edge points: saturation, kinks, ties, signed zeros, inf and nan.  Binary ops
+# see every pair, so ties (x == y, 0.0 vs -0.0), pow's base -inf and -0.0 with
+# exponents 0.5, 1.5 and -0.5, and inf/nan in either position are all covered.
+_EDGES = (
+    *(math.inf, -math.inf, math.nan, 0.0, -0.0),
+    *(1.0, -1.0, 0.5, -0.5, 1.5, -2.5),
+    *(6.0, -6.0, 10.0, -10.0, 20.0, -20.0, 1000.0, -1000.0),
+)
+# Near tanh's saturation numpy's tanh (2.4, x86-64) and math.tanh differ by one
+# ulp at these points, which 1 - tanh**2 magnifies beyond 1e-12 relative.
+_EXTRA_EDGES = {
+    "tanh": (5.999332405340388, 7.998821700282413, 9.999711605270171, 14.99888734223398, -9.999644464184888),
+}
+# Constant params per op; pow_const's exponents include C pow's special cases.
+_EDGE_CTX: dict[str, list[tuple[float, ...]]] = {
+    "pow_const": [(0.5,), (1.5,), (-0.5,), (0.0,), (2.0,), (-1.0,), (3.0,)],
+    "leaky_relu": [(0.1,)],
+    "elu": [(1.0,)],
+}
+
+
+def _same_ieee(actual: float, expected: float) -> bool:
+    """Both nan, or equal (inf included), or finite and within RTOL relative."""
+    a, e = float(actual), float(expected)
+    if math.isnan(a) or math.isnan(e):
+        return math.isnan(a) and math.isnan(e)
+    return a == e or (math.isfinite(e) and abs(a - e) <= RTOL * abs(e))
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_compile_every_op_matches_eager_at_edge_points(name: str) -> None:
+    spec = ops.get(name)
+    apply = applier(spec)
+    values = _EDGES + _EXTRA_EDGES.get(name, ())
+    points = [tuple(p) for p in np.array(np.meshgrid(*[values] * spec.arity)).reshape(spec.arity, -1).T]
+    mismatches = []
+    for ctx in _EDGE_CTX.get(name, [()]):
+        f = lambda *xs, ctx=ctx: apply(*xs, *ctx)
+        c = compile(f, [lo for (lo, _), *_ in spec.domain])
+        out_b, ga_b, _ = c.forward_backward(*(np.array(col) for col in zip(*points)))
+        for i, pt in enumerate(points):
+            v, ga, _ = _eager(f, pt)
+            out_s, ga_s, _ = c.forward_backward(*pt)
+            got = {
+                "scalar value": (out_s, v),
+                "batched value": (out_b[i], v),
+                **{f"scalar grad {j}": (ga_s[j], ga[j]) for j in range(spec.arity)},
+                **{f"batched grad {j}": (ga_b[j][i], ga[j]) for j in range(spec.arity)},
+            }
+            mismatches += [(ctx, pt, what, a, e) for what, (a, e) in got.items() if not _same_ieee(a, e)]
+    assert not mismatches, f"{len(mismatches)} mismatches (ctx, point, what, compiled, eager): {mismatches[:10]}"
 
 
 # --------------------------------------------------------------------------
@@ -343,9 +409,101 @@ def test_compile_python_branch_on_data_raises_trace_error() -> None:
 
 def test_compile_check_args_catch_branch_the_default_misses() -> None:
     f = lambda x: x * 2 if x > 100 else x * 3
-    compile(f, [1.0])  # -2 does not cross the threshold either: no error
+    # The documented limitation: -2 does not cross the threshold either, so the
+    # tape silently replays the x * 3 side (eager gives 400).
+    c = compile(f, [1.0])
+    assert c(200.0) == 600.0 and f(Value(200.0)).data == 400.0
+    assert "c(200.0)" in (compile.__doc__ or "") and "check_args=[200.0]" in (compile.__doc__ or "")
     with pytest.raises(TraceError, match="const"):
         compile(f, [1.0], check_args=[200.0])
+
+
+def test_compile_branch_on_a_parameter_raises_trace_error_and_restores_data() -> None:
+    p = Value(2.0)
+    with pytest.raises(TraceError, match="different graph.*parameters' .data changed to") as info:
+        compile(lambda x: x * p if p > 0 else x * (-p), [1.0], params=[p])
+    assert "'neg'(param0)" in str(info.value)
+    assert p.data == 2.0 and p.grad == 0.0
+
+
+def test_compile_number_read_from_a_parameters_data_raises_trace_error() -> None:
+    p, q = Value(2.0), Value(-0.5)
+    with pytest.raises(TraceError, match=r"constant #0 is 2.0 .*parameter's .data"):
+        compile(lambda x: x * p.data + q, [1.0], params=[p, q])
+    assert (p.data, q.data) == (2.0, -0.5)
+
+
+def test_compile_parameter_data_is_restored_when_f_fails_in_the_check() -> None:
+    p = Value(4.0)
+    with pytest.raises(TraceError, match=r"math domain error.*check example.*changed to \[-5.0\]") as info:
+        compile(lambda x: x * math.sqrt(p.data), [1.0], params=[p])
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "use the parameter as a Value" in str(info.value)
+    assert p.data == 4.0
+
+
+def test_compile_parameter_branch_is_caught_despite_flipped_arguments() -> None:
+    # Flipping arguments and weights in one trace would keep the sign of w * x: checked apart.
+    w = Value(0.5)
+
+    def f(x: Value) -> Value:
+        z = w * x
+        return z * 2.0 if z > 0 else z * 0.5
+
+    with pytest.raises(TraceError):
+        compile(f, [1.0], params=[w])
+    with pytest.raises(TraceError):
+        compile(f, [1.0], params=[w], check_args=[-2.0])
+
+
+@pytest.mark.parametrize(("pick", "call", "eager"), [(max, (0.0, 5.0), 10.0), (min, (5.0, 0.0), 0.0)])
+def test_compile_tie_in_the_example_is_broken_both_ways(pick: Any, call: tuple[float, float], eager: float) -> None:
+    f = lambda x, y: pick(x, y) * 2
+    assert f(*map(Value, call)).data == eager
+    with pytest.raises(TraceError, match="different graph"):
+        compile(f, [1.0, 1.0])
+
+
+def test_compile_tie_in_magnitude_of_opposite_signs_is_broken() -> None:
+    # At x + y == 0 equal offsets would keep the sum at 0; distinct offsets move it.
+    with pytest.raises(TraceError, match="different graph"):
+        compile(lambda x, y: x * 2 if x + y > 0 else y * 2, [1.0, -1.0])
+
+
+def test_compile_registered_kink_ops_at_a_tie_compile_and_replay_both_sides() -> None:
+    c = compile(lambda x, y: maximum(x, y) * 2 - minimum(x, y), [1.0, 1.0])
+    assert c(0.0, 5.0) == 10.0 and c(5.0, 0.0) == 10.0
+    np.testing.assert_array_equal(c([0.0, 5.0, 2.0], [5.0, 0.0, 2.0]), [10.0, 10.0, 2.0])
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 10**400])
+@pytest.mark.parametrize("where", ["example_args", "check_args"])
+def test_compile_non_finite_example_is_rejected(bad: float, where: str) -> None:
+    kwargs: dict[str, Any] = {"example_args": [1.0, 2.0], "check_args": [-1.0, -2.0]}
+    kwargs[where] = [1.0, bad]
+    with pytest.raises(ValueError, match=rf"{where}\[1\] is .*finite") as info:
+        compile(lambda x, y: x * y, **kwargs)
+    assert not isinstance(info.value, TraceError)
+
+
+def test_compile_check_trace_runs_without_anomaly_checks() -> None:
+    with detect_anomaly():
+        c = compile(lambda x: x.log(), [1.0])  # the check example -2.0 gives nan: not the caller's input
+        assert c(math.e) == 1.0
+        with pytest.raises(AnomalyError):
+            compile(lambda x: x.log(), [0.0])  # the caller's own example still is checked
+        with pytest.raises(AnomalyError):
+            Value(-1.0).log()  # and the mode is back on after compile()
+
+
+def test_compile_error_of_f_in_the_check_trace_names_the_check_example() -> None:
+    f = lambda x: x * math.sqrt(x.data)
+    with pytest.raises(TraceError, match=r"ValueError: math domain error .*check example \(arguments \[-2.0\]\)"):
+        compile(f, [1.0])
+    with pytest.raises(TraceError, match="check_args="):
+        compile(f, [1.0])
+    with pytest.raises(TraceError, match="constant #0"):  # with a valid check example, the read .data is found
+        compile(f, [1.0], check_args=[4.0])
 
 
 def test_compile_number_read_from_data_raises_trace_error() -> None:
@@ -452,7 +610,8 @@ def test_compile_tape_keeps_no_traced_node_alive() -> None:
 
     c = compile(f, [0.5], params=[p])
     gc.collect()
-    assert len(refs) == 2 and all(r() is None for r in refs)
+    # One node per trace: the example, the arguments' check and the parameters' check.
+    assert len(refs) == 3 and all(r() is None for r in refs)
     assert isinstance(c, Compiled) and c(0.5) == math.tanh(0.5) + 1.0
 
 
@@ -461,6 +620,18 @@ def test_compile_traces_inside_no_grad() -> None:
     with no_grad():
         c = compile(lambda x: x * p, [1.0], params=[p])
     assert c.value_and_grad([np.array([1.0, 3.0])], reduce="sum") == (8.0, [4.0])
+
+
+def test_compile_value_and_grad_inside_no_grad_still_adds_into_grad() -> None:
+    # Documented: as torch's backward() inside no_grad on a graph built outside it.
+    p = Value(2.0)
+    c = compile(lambda x: x * p, [1.0], params=[p])
+    with no_grad():
+        assert c.value_and_grad([np.array([1.0, 3.0])], reduce="sum") == (8.0, [4.0])
+        assert p.grad == 4.0
+        c.forward_backward(np.array([1.0, 3.0]))
+        assert p.grad == 4.0  # forward_backward leaves .grad alone
+    assert "no_grad()" in (Compiled.value_and_grad.__doc__ or "")
 
 
 def test_compile_signature_is_stable_across_traces() -> None:
@@ -484,12 +655,31 @@ def test_compile_signature_is_stable_across_traces() -> None:
         (lambda c: c.value_and_grad([1.0, 2.0], reduce="max"), ValueError, "reduce"),
         (lambda c: c.value_and_grad(1.0), TypeError, "sequence"),
         (lambda c: c.value_and_grad([np.zeros(0), np.zeros(0)]), ValueError, "empty"),
+        (lambda c: c(["1.5", "2"], [1, 2]), TypeError, "argument 0 is an array of strings"),
+        (lambda c: c([1.0, 2.0], [b"1", b"2"]), TypeError, "argument 1 is an array of bytes"),
+        (lambda c: c([None, 1.0], 1.0), TypeError, "argument 0 holds NoneType None at index 0"),
+        (lambda c: c(np.array([1.0, "2"], dtype=object), 1.0), TypeError, "holds str '2' at index 1"),
+        (lambda c: c([1.0, Value(2.0)], 1.0), TypeError, "holds Value"),
+        (lambda c: c(np.array([1 + 2j]), 1.0), TypeError, "complex"),
+        (lambda c: c([[1.0, 2.0], [3.0]], 1.0), TypeError, "argument 0 is not an array of real numbers"),
+        (lambda c: c.value_and_grad([["1"], [1.0]]), TypeError, "value_and_grad: argument 0"),
     ],
 )
 def test_compile_bad_call_arguments_raise_clear_errors(call: Any, exc: type, match: str) -> None:
     c = compile(lambda x, y: x * y, [1.0, 2.0])
     with pytest.raises(exc, match=match):
         call(c)
+
+
+def test_compile_call_accepts_real_numbers_of_any_type_as_eager_does() -> None:
+    c = compile(lambda x, y: x * y, [1.0, 2.0])
+    mixed = np.array([1, 2.5, np.float32(3.0), True, np.int64(4)], dtype=object)
+    np.testing.assert_array_equal(c(mixed, 2.0), [2.0, 5.0, 6.0, 2.0, 8.0])
+    np.testing.assert_array_equal(c([True, False], np.uint8(3)), [3.0, 0.0])
+    # An int beyond float range is inf, as Value(10**400) is in the eager engine.
+    assert Value(10**400).data == math.inf
+    assert c(10**400, 1.0) == math.inf and c(-(10**400), 1.0) == -math.inf
+    np.testing.assert_array_equal(c([10**400, 1.0], [1.0, 2.0]), [math.inf, 2.0])
 
 
 @pytest.mark.parametrize(
