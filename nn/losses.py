@@ -28,10 +28,26 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "LOG_CLAMP",
+    "PROB_FLOOR",
+    "clamped_log",
 ]
 
 #: Lower bound of log(p) in ``bce`` (as PyTorch), so p = 0 gives a finite loss.
 LOG_CLAMP = -100.0
+#: exp(LOG_CLAMP): ``bce`` clamps p and 1 - p at this before the log, so log(max(p, PROB_FLOOR))
+#: equals PyTorch's max(log p, -100) in value while the gradient stays finite.
+PROB_FLOOR = math.exp(LOG_CLAMP)
+
+
+def clamped_log(p: Value | float) -> Value:
+    """``log(max(p, PROB_FLOOR))``: the value of PyTorch's ``max(log p, -100)``, with a finite gradient.
+
+    Clamping the log's *output* (``maximum(log(p), -100)``) sends a zero gradient
+    into ``log`` at p = 0, where the log's derivative is infinite, and 0 * inf is
+    NaN.  Clamping its *input* never evaluates log(0): the gradient is 1/p above
+    the floor and 0 below it (the exact derivative of the clamped function).
+    """
+    return maximum(p, PROB_FLOOR).log()
 
 
 def _as_value(x: Any, what: str) -> Value:
@@ -116,9 +132,12 @@ def _check_prob_targets(name: str, ts: list[float]) -> None:
 def bce(probs: Sequence[Any], targets: Sequence[Any]) -> Value:
     """Binary cross-entropy (log loss) of probabilities: mean of -(t log p + (1 - t) log(1 - p)).
 
-    ``log`` is clamped below at :data:`LOG_CLAMP`, so p of exactly 0 or 1 gives a
-    finite loss.  For raw scores use :func:`bce_with_logits`, which is exact for
-    any logit.
+    ``log`` is clamped below at :data:`LOG_CLAMP` as in PyTorch's ``BCELoss``, so p of
+    exactly 0 or 1 gives a loss term of 100, and the gradient is finite everywhere
+    (the clamp acts on the log's input, see :func:`clamped_log`): ``-t/p + (1-t)/(1-p)``
+    (over the batch size) inside the clamp, and 0 from a term whose clamp is active
+    (p < e^-100), where PyTorch substitutes +-1e12 instead.  For raw scores use
+    :func:`bce_with_logits`, which is exact for any logit.
 
     Args:
         probs: predicted probabilities in [0, 1].
@@ -138,9 +157,9 @@ def bce(probs: Sequence[Any], targets: Sequence[Any]) -> Value:
             raise ValueError(f"bce: probability {i} is {p.data}, outside [0, 1]; use bce_with_logits for raw scores")
         term = Value(0.0)
         if t != 0.0:
-            term = term - t * maximum(p.log(), LOG_CLAMP)
+            term = term - t * clamped_log(p)
         if t != 1.0:
-            term = term - (1.0 - t) * maximum((1.0 - p).log(), LOG_CLAMP)
+            term = term - (1.0 - t) * clamped_log(1.0 - p)
         terms.append(term)
     return _mean(terms)
 

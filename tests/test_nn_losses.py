@@ -51,6 +51,53 @@ def test_bce_clamps_log_at_zero_probability() -> None:
         losses.bce([1.5], [1])
 
 
+# (p, t, PyTorch's F.binary_cross_entropy value, PyTorch's gradient) in float64, torch 2.13.
+# PyTorch's backward is (p - t) / max(p (1 - p), 1e-12); where that is the true
+# derivative (interior points) ours must equal it, and it must be finite everywhere.
+BCE_TORCH = [
+    (0.0, 1.0, 100.0, -1000000003995.8029),
+    (1.0, 0.0, 100.0, 1000000003995.8029),
+    (0.0, 0.0, 0.0, 0.0),
+    (1.0, 1.0, 0.0, 0.0),
+    (0.3, 1.0, 1.2039728043259361, -3.333333333333333),
+    (0.3, 0.0, 0.35667494393873234, 1.4285714285714286),
+    (0.7, 0.4, 0.8650536601710546, 1.4285714285714282),
+    (1e-30, 1.0, 69.07755278982137, -1000000003995.8029),
+    (1e-50, 1.0, 100.0, -1000000003995.8029),
+]
+
+
+@pytest.mark.parametrize(("p", "t", "torch_loss", "torch_grad"), BCE_TORCH)
+def test_bce_value_matches_pytorch_and_gradient_is_finite_at_saturation(
+    p: float, t: float, torch_loss: float, torch_grad: float
+) -> None:
+    v = Value(p)
+    loss = losses.bce([v], [t])
+    assert loss.data == pytest.approx(torch_loss, rel=1e-15, abs=0.0)
+    loss.backward()
+    assert math.isfinite(v.grad), v.grad
+    # The exact derivative of the clamped loss: 1/p where log's input is above the floor e^-100, else 0.
+    floor = math.exp(-100)
+    want = (-t / p if p > floor else 0.0) if t != 0 else 0.0
+    want += ((1 - t) / (1 - p) if 1 - p > floor else 0.0) if t != 1 else 0.0
+    assert v.grad == pytest.approx(want, rel=1e-12, abs=0.0)
+    if 1e-12 <= p <= 1 - 1e-12:
+        # PyTorch's formula is the true derivative here.
+        assert v.grad == pytest.approx(torch_grad, rel=1e-12, abs=0.0)
+    else:
+        # Saturated: PyTorch substitutes +-1e12 (0 for p == t); ours is the exact, finite slope.
+        assert math.copysign(1.0, torch_grad) == math.copysign(1.0, want) or want == 0.0 or torch_grad == 0.0
+
+
+def test_bce_gradient_through_saturated_sigmoid_is_finite_not_nan() -> None:
+    for z, t in ((50.0, 0), (-800.0, 1), (50.0, 1), (-800.0, 0)):
+        zv = Value(z)
+        loss = losses.bce([zv.sigmoid()], [t])
+        loss.backward()
+        assert loss.data in (0.0, 100.0)
+        assert zv.grad == 0.0  # sigmoid's derivative p (1 - p) is exactly 0 there
+
+
 def test_bce_with_logits_matches_numpy_and_gradient_is_sigmoid_minus_target() -> None:
     z = np.array([2.0, -1.0, 0.0, 3.5])
     y = np.array([1, 0, 1, 0])
