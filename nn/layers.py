@@ -38,10 +38,83 @@ ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "leaky_relu", "prelu", "elu"
 #: Initialisation names; "auto" picks he for the ReLU family and xavier otherwise.
 INITS = ("auto", "uniform", "normal", "xavier", "he")
 
-LEAKY_SLOPE = 0.01  # PyTorch's default negative slope
+#: Default negative slope of leaky_relu: PyTorch's 0.01.  Lecture 05 writes Leaky ReLU as
+#: max(0.1x, x); pass ``negative_slope=0.1`` to get the notes' unit.
+LEAKY_SLOPE = 0.01
 PRELU_INIT = 0.25  # PyTorch's initial PReLU slope
+#: Default ELU alpha (PyTorch's and the usual choice; lecture 05 leaves alpha open).
 ELU_ALPHA = 1.0
-NORMAL_SIGMA = 0.1  # default sigma of init="normal" (the notes leave sigma open)
+#: Default sigma of init="normal", N(0, sigma^2) (lecture 03 leaves sigma open).
+NORMAL_SIGMA = 0.1
+
+# Bounds shared by the constructors and nn.load, so every model that can be made can be saved and loaded.
+#: negative_slope of leaky_relu: in [0, 1] (max(slope x, x) needs slope <= 1 to be a leaky ReLU).
+SLOPE_RANGE = (0.0, 1.0)
+#: BatchNorm momentum: in (0, 1].
+MOMENTUM_RANGE = (0.0, 1.0)
+#: Dropout p: in [0, 1).
+DROPOUT_RANGE = (0.0, 1.0)
+
+
+def _real(name: str, x: Any) -> float:
+    """``x`` as a finite float: TypeError for a non-number, ValueError for nan or inf."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}: {x!r}")
+    try:
+        v = float(x)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number, got an int too large for a float") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return v
+
+
+def check_negative_slope(x: Any) -> float:
+    """The leaky_relu slope ``x`` in [0, 1] as a float (TypeError / ValueError otherwise)."""
+    v = _real("negative_slope", x)
+    if not SLOPE_RANGE[0] <= v <= SLOPE_RANGE[1]:
+        raise ValueError(f"negative_slope must be in [0, 1] (lecture 05 uses 0.1, PyTorch 0.01), got {x!r}")
+    return v
+
+
+def check_alpha(x: Any) -> float:
+    """ELU's ``alpha`` > 0 as a float (TypeError / ValueError otherwise)."""
+    v = _real("alpha", x)
+    if not v > 0.0:
+        raise ValueError(f"ELU alpha must be a positive number (1.0 is the usual choice), got {x!r}")
+    return v
+
+
+def check_sigma(x: Any) -> float:
+    """The ``sigma`` of init="normal", > 0, as a float (TypeError / ValueError otherwise)."""
+    v = _real("sigma", x)
+    if not v > 0.0:
+        raise ValueError(f"sigma (the standard deviation of init='normal') must be a positive number, got {x!r}")
+    return v
+
+
+def check_momentum(x: Any) -> float:
+    """BatchNorm's ``momentum`` in (0, 1] as a float (TypeError / ValueError otherwise)."""
+    v = _real("BatchNorm momentum", x)
+    if not MOMENTUM_RANGE[0] < v <= MOMENTUM_RANGE[1]:
+        raise ValueError(f"BatchNorm momentum must be a number in (0, 1], got {x!r}")
+    return v
+
+
+def check_eps(x: Any) -> float:
+    """BatchNorm's ``eps`` > 0 as a float (TypeError / ValueError otherwise)."""
+    v = _real("BatchNorm eps", x)
+    if not v > 0.0:
+        raise ValueError(f"BatchNorm eps must be a positive number, got {x!r}")
+    return v
+
+
+def check_dropout_p(x: Any) -> float:
+    """Dropout's ``p`` in [0, 1) as a float (TypeError / ValueError otherwise)."""
+    v = _real("Dropout p", x)
+    if not DROPOUT_RANGE[0] <= v < DROPOUT_RANGE[1]:
+        raise ValueError(f"Dropout p must be in [0, 1), got {x!r}")
+    return v
 
 
 def make_rng(rng: random.Random | int | None) -> random.Random:
@@ -86,11 +159,11 @@ def _resolve_init(init: Any, activation: str) -> str:
     return init
 
 
-def _draw(rng: random.Random, init: str, fan_in: int, fan_out: int) -> float:
+def _draw(rng: random.Random, init: str, fan_in: int, fan_out: int, sigma: float) -> float:
     if init == "uniform":
         return rng.uniform(-1.0, 1.0)
     if init == "normal":
-        return rng.gauss(0.0, NORMAL_SIGMA)
+        return rng.gauss(0.0, sigma)
     if init == "xavier":
         # Glorot uniform: Var = 2 / (fan_in + fan_out).
         a = math.sqrt(6.0 / (fan_in + fan_out))
@@ -120,6 +193,16 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Any]:
     return out
 
 
+def _constants_repr(activations: str, m: Any) -> str:
+    """``, negative_slope=...`` / ``, alpha=...`` when they differ from the default and are used."""
+    out = ""
+    if "leaky_relu" in activations and m.negative_slope != LEAKY_SLOPE:
+        out += f", negative_slope={m.negative_slope}"
+    if "elu" in activations.replace("leaky_relu", "") and m.alpha != ELU_ALPHA:
+        out += f", alpha={m.alpha}"
+    return out
+
+
 class Neuron(Module):
     """One unit: ``activation(w . x + b)``.
 
@@ -129,6 +212,10 @@ class Neuron(Module):
         init: one of :data:`INITS` ("auto": he for ReLU-like, xavier otherwise).
         rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
         fan_out: fan-out used by xavier init (the layer width; 1 for a lone neuron).
+        negative_slope: slope of leaky_relu for x < 0, in [0, 1]; default 0.01 (PyTorch's);
+            lecture 05's Leaky ReLU max(0.1x, x) is ``negative_slope=0.1``.
+        alpha: ELU's alpha > 0 (default 1.0): alpha (e^x - 1) for x <= 0.
+        sigma: standard deviation of init="normal", N(0, sigma^2) (default 0.1).
 
     Raises:
         TypeError, ValueError: for a bad argument.
@@ -142,12 +229,18 @@ class Neuron(Module):
         init: str = "auto",
         rng: random.Random | int | None = None,
         fan_out: int = 1,
+        negative_slope: float = LEAKY_SLOPE,
+        alpha: float = ELU_ALPHA,
+        sigma: float = NORMAL_SIGMA,
     ) -> None:
         self.nin = _check_count("nin", nin)
         self.activation = _check_activation(activation)
         self.init = _resolve_init(init, self.activation)
+        self.negative_slope = check_negative_slope(negative_slope)
+        self.alpha = check_alpha(alpha)
+        sd = check_sigma(sigma)
         r = make_rng(rng)
-        self.w = [Value(_draw(r, self.init, self.nin, fan_out)) for _ in range(self.nin)]
+        self.w = [Value(_draw(r, self.init, self.nin, fan_out, sd)) for _ in range(self.nin)]
         self.b = Value(0.0)
         if self.activation == "prelu":
             self.slope = Value(PRELU_INIT)
@@ -167,11 +260,11 @@ class Neuron(Module):
         if a == "sigmoid":
             return act.sigmoid()
         if a == "leaky_relu":
-            return act.leaky_relu(LEAKY_SLOPE)
+            return act.leaky_relu(self.negative_slope)
         if a == "prelu":
             return act.leaky_relu(self.slope)
         if a == "elu":
-            return act.elu(ELU_ALPHA)
+            return act.elu(self.alpha)
         return act
 
     def __call__(self, x: Any) -> Value:
@@ -183,7 +276,13 @@ class Neuron(Module):
         return self._activate(self._pre(_as_inputs(x, self.nin, "Neuron")))
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+        return {
+            "type": "Neuron",
+            "nin": self.nin,
+            "activation": self.activation,
+            "negative_slope": self.negative_slope,
+            "alpha": self.alpha,
+        }
 
     def _own_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"weight": [self.w], "bias": [self.b]}
@@ -192,7 +291,7 @@ class Neuron(Module):
         return state
 
     def extra_repr(self) -> str:
-        return f"{self.nin}, activation={self.activation!r}"
+        return f"{self.nin}, activation={self.activation!r}{_constants_repr(self.activation, self)}"
 
 
 class Layer(Module):
@@ -204,6 +303,8 @@ class Layer(Module):
         activation: one of :data:`ACTIVATIONS`.
         init: one of :data:`INITS`.
         rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+        negative_slope, alpha, sigma: as for :class:`Neuron` (lecture 05's Leaky ReLU is
+            ``negative_slope=0.1``; the default 0.01 is PyTorch's).
 
     Raises:
         TypeError, ValueError: for a bad argument.
@@ -217,12 +318,24 @@ class Layer(Module):
         *,
         init: str = "auto",
         rng: random.Random | int | None = None,
+        negative_slope: float = LEAKY_SLOPE,
+        alpha: float = ELU_ALPHA,
+        sigma: float = NORMAL_SIGMA,
     ) -> None:
         self.nin = _check_count("nin", nin)
         self.nout = _check_count("nout", nout)
         self.activation = _check_activation(activation)
+        self.negative_slope = check_negative_slope(negative_slope)
+        self.alpha = check_alpha(alpha)
+        sd = check_sigma(sigma)
         r = make_rng(rng)
-        self.neurons = [Neuron(self.nin, activation, init=init, rng=r, fan_out=self.nout) for _ in range(self.nout)]
+        self.neurons = [
+            Neuron(
+                self.nin, activation, init=init, rng=r, fan_out=self.nout,
+                negative_slope=self.negative_slope, alpha=self.alpha, sigma=sd,
+            )
+            for _ in range(self.nout)
+        ]  # fmt: skip
 
     def __call__(self, x: Any) -> list[Value]:
         """The ``nout`` outputs for one sample ``x``.
@@ -234,7 +347,14 @@ class Layer(Module):
         return [n._activate(n._pre(xs)) for n in self.neurons]
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+        return {
+            "type": "Layer",
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+            "negative_slope": self.negative_slope,
+            "alpha": self.alpha,
+        }
 
     def _own_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
@@ -243,7 +363,7 @@ class Layer(Module):
         return state
 
     def extra_repr(self) -> str:
-        return f"{self.nin}, {self.nout}, activation={self.activation!r}"
+        return f"{self.nin}, {self.nout}, activation={self.activation!r}{_constants_repr(self.activation, self)}"
 
 
 class MLP(Module):
@@ -256,6 +376,10 @@ class MLP(Module):
         output_activation: activation of the last layer ("linear" by default).
         init: one of :data:`INITS`.
         rng: a ``random.Random`` (or int seed; None means ``Random(0)``).
+        negative_slope: slope of leaky_relu for x < 0, in [0, 1], in every layer; default
+            0.01 (PyTorch's); lecture 05's Leaky ReLU max(0.1x, x) is ``negative_slope=0.1``.
+        alpha: ELU's alpha > 0 in every layer (default 1.0).
+        sigma: standard deviation of init="normal" (default 0.1).
 
     Raises:
         TypeError, ValueError: for a bad argument.
@@ -270,6 +394,9 @@ class MLP(Module):
         output_activation: str = "linear",
         init: str = "auto",
         rng: random.Random | int | None = None,
+        negative_slope: float = LEAKY_SLOPE,
+        alpha: float = ELU_ALPHA,
+        sigma: float = NORMAL_SIGMA,
     ) -> None:
         self.nin = _check_count("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
@@ -279,13 +406,19 @@ class MLP(Module):
         self.nouts = [_check_count(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
+        self.negative_slope = check_negative_slope(negative_slope)
+        self.alpha = check_alpha(alpha)
+        sd = check_sigma(sigma)
         r = make_rng(rng)
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, rng=r)
+            Layer(
+                sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, rng=r,
+                negative_slope=self.negative_slope, alpha=self.alpha, sigma=sd,
+            )
             for i in range(len(self.nouts))
-        ]
+        ]  # fmt: skip
 
     def __call__(self, x: Any) -> list[Value]:
         """The outputs (a list, one per unit of the last layer) for one sample ``x``.
@@ -305,10 +438,16 @@ class MLP(Module):
             "nouts": list(self.nouts),
             "activation": self.activation,
             "output_activation": self.output_activation,
+            "negative_slope": self.negative_slope,
+            "alpha": self.alpha,
         }
 
     def extra_repr(self) -> str:
-        return f"{self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r}"
+        acts = f"{self.activation} {self.output_activation}"
+        return (
+            f"{self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r}"
+            f"{_constants_repr(acts, self)}"
+        )
 
 
 class Maxout(Module):
@@ -384,11 +523,7 @@ class Dropout(Module):
     _rng: random.Random
 
     def __init__(self, p: float = 0.5, *, rng: random.Random | int | None = None) -> None:
-        if not isinstance(p, numbers.Real) or isinstance(p, bool):
-            raise TypeError(f"Dropout p must be a number in [0, 1), got {type(p).__name__}")
-        if not 0.0 <= float(p) < 1.0:
-            raise ValueError(f"Dropout p must be in [0, 1), got {p}")
-        self.p = float(p)
+        self.p = check_dropout_p(p)
         self._rng = make_rng(rng)
 
     def __call__(self, x: Any) -> list[Any]:
@@ -437,12 +572,8 @@ class BatchNorm(Module):
 
     def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
         self.num_features = _check_count("num_features", num_features)
-        if not isinstance(momentum, numbers.Real) or not 0.0 < float(momentum) <= 1.0:
-            raise ValueError(f"BatchNorm momentum must be a number in (0, 1], got {momentum!r}")
-        if not isinstance(eps, numbers.Real) or not float(eps) > 0.0:
-            raise ValueError(f"BatchNorm eps must be a positive number, got {eps!r}")
-        self.momentum = float(momentum)
-        self.eps = float(eps)
+        self.momentum = check_momentum(momentum)
+        self.eps = check_eps(eps)
         self.weight = [Value(1.0) for _ in range(self.num_features)]
         self.bias = [Value(0.0) for _ in range(self.num_features)]
         self._running_mean = [Value(0.0) for _ in range(self.num_features)]

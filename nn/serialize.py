@@ -2,8 +2,9 @@
 
 The file::
 
-    {"format": "autograd-core-nn", "version": 1,
-     "architecture": {"type": "MLP", "nin": 2, "nouts": [16, 16, 1], ...},
+    {"format": "autograd-core-nn", "version": 2,
+     "architecture": {"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu",
+                      "output_activation": "linear", "negative_slope": 0.01, "alpha": 1.0},
      "state": {"layers.0.weight": [[...], ...], "layers.0.bias": [...], ...}}
 
 ``state`` is :meth:`Module.state_dict` as nested lists (PyTorch's
@@ -21,19 +22,39 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from autograd_core.atomic import atomic_write
 
-from .layers import ACTIVATIONS, MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
+from .layers import (
+    ACTIVATIONS,
+    ELU_ALPHA,
+    LEAKY_SLOPE,
+    MLP,
+    BatchNorm,
+    Dropout,
+    Layer,
+    Maxout,
+    Neuron,
+    check_alpha,
+    check_dropout_p,
+    check_eps,
+    check_momentum,
+    check_negative_slope,
+)
 from .module import Module
 
-__all__ = ["save", "load", "FORMAT", "VERSION", "MAX_BYTES", "MAX_PARAMETERS"]
+__all__ = ["save", "load", "FORMAT", "VERSION", "READABLE_VERSIONS", "MAX_BYTES", "MAX_PARAMETERS"]
 
 FORMAT = "autograd-core-nn"
-VERSION = 1
+#: Version 2 added the activation constants ``negative_slope`` and ``alpha`` to
+#: MLP, Layer and Neuron architectures; version-1 files (without them) still load,
+#: with the defaults they were made with.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 #: Largest file ``load`` reads; a scalar engine has no use for bigger models.
 MAX_BYTES = 64 * 1024 * 1024
 #: Largest number of parameters ``load`` builds (checked before building).
@@ -74,6 +95,28 @@ class _Bad(Exception):
     """What is wrong with a file; turned into a ValueError that names the file."""
 
 
+class _HugeInt:
+    """Stands for a JSON integer too long to convert (Python limits int() to 4300 digits).
+
+    The field checks then reject it by type, naming the field, instead of
+    ``json.loads`` failing with a message that names neither file nor field.
+    """
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits} digits>"
+
+
+_MAX_INT_DIGITS = 1000  # more than any float (309 digits), less than Python's int() limit (4300 by default)
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    digits = len(text.lstrip("-"))
+    return _HugeInt(digits) if digits > _MAX_INT_DIGITS else int(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise _Bad(f"it holds {name}, which is not a finite number")
 
@@ -90,95 +133,129 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _int(arch: dict[str, Any], key: str, lo: int = 1, hi: int = _MAX_WIDTH) -> int:
     v = arch[key]
     if type(v) is not int or not lo <= v <= hi:
-        raise _Bad(f"architecture field {key!r} must be an int in [{lo}, {hi}], got {v!r}")
+        raise _Bad(f"architecture field {key!r} must be an int in [{lo}, {hi}], got {v!r:.100}")
     return v
 
 
 def _act(arch: dict[str, Any], key: str) -> str:
     v = arch[key]
-    if v not in ACTIVATIONS:
-        raise _Bad(f"architecture field {key!r} must be one of {', '.join(ACTIVATIONS)}, got {v!r}")
-    return str(v)
+    if type(v) is not str or v not in ACTIVATIONS:
+        raise _Bad(f"architecture field {key!r} must be one of {', '.join(ACTIVATIONS)}, got {v!r:.100}")
+    return v
 
 
-def _real(arch: dict[str, Any], key: str, lo: float, hi: float) -> float:
+def _real(arch: dict[str, Any], key: str, check: Callable[[Any], float]) -> float:
+    """A number field, checked by the constructor's own check (the same bounds as the constructor)."""
     v = arch[key]
-    if type(v) not in (int, float) or not lo <= v <= hi:
-        raise _Bad(f"architecture field {key!r} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
+    if type(v) not in (int, float):
+        raise _Bad(f"architecture field {key!r} must be a number, got {v!r:.100}")
+    try:
+        return check(v)
+    except (TypeError, ValueError) as e:
+        raise _Bad(f"architecture field {key!r}: {e}") from None
 
 
-def _mlp(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
+# The activation constants appeared in version 2; version-1 files had the defaults.
+_CONSTANTS = ("negative_slope", "alpha")
+
+
+def _constants(a: dict[str, Any]) -> tuple[float, float]:
+    """``(negative_slope, alpha)``: from the file, or the defaults a version-1 file was made with."""
+    if "negative_slope" not in a:  # version 1
+        return LEAKY_SLOPE, ELU_ALPHA
+    return _real(a, "negative_slope", check_negative_slope), _real(a, "alpha", check_alpha)
+
+
+_Shapes = dict[str, tuple[int, ...]]
+_Checked = tuple[_Shapes, Callable[[], Module]]
+
+
+def _linear_shapes(nin: int, nout: int, act: str, prefix: str = "") -> _Shapes:
+    shapes: _Shapes = {f"{prefix}weight": (nout, nin), f"{prefix}bias": (nout,)}
+    if act == "prelu":
+        shapes[f"{prefix}slope"] = (nout,)
+    return shapes
+
+
+def _mlp(a: dict[str, Any]) -> _Checked:
     nin = _int(a, "nin")
     nouts = a["nouts"]
     if type(nouts) is not list or not 1 <= len(nouts) <= _MAX_LAYERS:
         raise _Bad(f"architecture field 'nouts' must be a list of 1 to {_MAX_LAYERS} widths, got {nouts!r:.100}")
     for i, n in enumerate(nouts):
         if type(n) is not int or not 1 <= n <= _MAX_WIDTH:
-            raise _Bad(f"architecture field 'nouts'[{i}] must be an int in [1, {_MAX_WIDTH}], got {n!r}")
+            raise _Bad(f"architecture field 'nouts'[{i}] must be an int in [1, {_MAX_WIDTH}], got {n!r:.100}")
     act, out_act = _act(a, "activation"), _act(a, "output_activation")
+    slope, alpha = _constants(a)
     sizes = [nin, *nouts]
-    count = 0
+    shapes: _Shapes = {}
     for i in range(len(nouts)):
-        slope = 1 if (out_act if i == len(nouts) - 1 else act) == "prelu" else 0
-        count += sizes[i + 1] * (sizes[i] + 1 + slope)
-    return count, lambda: MLP(nin, nouts, act, output_activation=out_act)
+        layer_act = out_act if i == len(nouts) - 1 else act
+        shapes.update(_linear_shapes(sizes[i], sizes[i + 1], layer_act, f"layers.{i}."))
+    return shapes, lambda: MLP(nin, nouts, act, output_activation=out_act, negative_slope=slope, alpha=alpha)
 
 
-def _layer(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
+def _layer(a: dict[str, Any]) -> _Checked:
     nin, nout, act = _int(a, "nin"), _int(a, "nout"), _act(a, "activation")
-    return nout * (nin + 1 + (act == "prelu")), lambda: Layer(nin, nout, act)
+    slope, alpha = _constants(a)
+    return _linear_shapes(nin, nout, act), lambda: Layer(nin, nout, act, negative_slope=slope, alpha=alpha)
 
 
-def _neuron(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
+def _neuron(a: dict[str, Any]) -> _Checked:
     nin, act = _int(a, "nin"), _act(a, "activation")
-    return nin + 1 + (act == "prelu"), lambda: Neuron(nin, act)
+    slope, alpha = _constants(a)
+    return _linear_shapes(nin, 1, act), lambda: Neuron(nin, act, negative_slope=slope, alpha=alpha)
 
 
-def _maxout(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
+def _maxout(a: dict[str, Any]) -> _Checked:
     nin, nout, pieces = _int(a, "nin"), _int(a, "nout"), _int(a, "pieces", 2, 1000)
-    return nout * pieces * (nin + 1), lambda: Maxout(nin, nout, pieces)
+    return _linear_shapes(nin, nout * pieces, "linear"), lambda: Maxout(nin, nout, pieces)
 
 
-def _batchnorm(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
+def _batchnorm(a: dict[str, Any]) -> _Checked:
     n = _int(a, "num_features")
-    momentum, eps = _real(a, "momentum", 1e-12, 1.0), _real(a, "eps", 1e-300, 1.0)
-    return 4 * n, lambda: BatchNorm(n, momentum=momentum, eps=eps)
+    momentum, eps = _real(a, "momentum", check_momentum), _real(a, "eps", check_eps)
+    shapes: _Shapes = {k: (n,) for k in ("weight", "bias", "running_mean", "running_var")}
+    return shapes, lambda: BatchNorm(n, momentum=momentum, eps=eps)
 
 
-def _dropout(a: dict[str, Any]) -> tuple[int, Callable[[], Module]]:
-    p = _real(a, "p", 0.0, 0.999999)
-    return 0, lambda: Dropout(p)
+def _dropout(a: dict[str, Any]) -> _Checked:
+    p = _real(a, "p", check_dropout_p)
+    return {}, lambda: Dropout(p)
 
 
-# type -> (required fields, checker returning (parameter count, builder))
-_ARCHS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], tuple[int, Callable[[], Module]]]]] = {
-    "MLP": (("nin", "nouts", "activation", "output_activation"), _mlp),
-    "Layer": (("nin", "nout", "activation"), _layer),
-    "Neuron": (("nin", "activation"), _neuron),
+# type -> (required fields, checker returning (expected state shapes, builder))
+_ARCHS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], _Checked]]] = {
+    "MLP": (("nin", "nouts", "activation", "output_activation", *_CONSTANTS), _mlp),
+    "Layer": (("nin", "nout", "activation", *_CONSTANTS), _layer),
+    "Neuron": (("nin", "activation", *_CONSTANTS), _neuron),
     "Maxout": (("nin", "nout", "pieces"), _maxout),
     "BatchNorm": (("num_features", "momentum", "eps"), _batchnorm),
     "Dropout": (("p",), _dropout),
 }
 
 
-def _build(arch: Any) -> Module:
+def _check_architecture(arch: Any, version: int) -> _Checked:
+    """The expected state shapes and a builder, from the architecture alone (nothing is built)."""
     if type(arch) is not dict:
         raise _Bad(f"'architecture' must be an object, got {type(arch).__name__}")
     kind = arch.get("type")
-    if kind not in _ARCHS:
-        raise _Bad(f"unknown architecture type {kind!r}; known: {', '.join(_ARCHS)}")
+    if type(kind) is not str or kind not in _ARCHS:
+        raise _Bad(f"unknown architecture type {kind!r:.100}; known: {', '.join(_ARCHS)}")
     fields, check = _ARCHS[kind]
+    if version == 1:
+        fields = tuple(f for f in fields if f not in _CONSTANTS)
     keys = set(arch) - {"type"}
     if keys != set(fields):
         raise _Bad(
-            f"architecture {kind} needs exactly the fields {sorted(fields)}, "
+            f"architecture {kind} (version {version}) needs exactly the fields {sorted(fields)}, "
             f"missing {sorted(set(fields) - keys)}, unexpected {sorted(keys - set(fields))}"
         )
-    count, build = check(arch)
+    shapes, build = check(arch)
+    count = sum(math.prod(shape) for shape in shapes.values())
     if count > MAX_PARAMETERS:
         raise _Bad(f"architecture {kind} has {count} parameters, more than the limit of {MAX_PARAMETERS}")
-    return build()
+    return shapes, build
 
 
 def _shape_of(x: Any, depth: int) -> tuple[int, ...]:
@@ -193,15 +270,26 @@ def _shape_of(x: Any, depth: int) -> tuple[int, ...]:
     return (len(x), *(inner.pop() if inner else (0,) * (depth - 1)))
 
 
-def _check_state(state: Any, model: Module) -> dict[str, Any]:
+def _check_weight(key: str, x: Any) -> None:
+    if type(x) is int:
+        if abs(x) > _FLOAT_MAX:
+            raise _Bad(f"state entry {key!r} holds an integer of {len(str(abs(x)))} digits, too large for a float")
+        return
+    if type(x) is not float or not math.isfinite(x):
+        raise _Bad(f"state entry {key!r} holds {x!r:.100}; every weight must be a finite number")
+
+
+_FLOAT_MAX = int(sys.float_info.max)
+
+
+def _check_state(state: Any, want: _Shapes) -> dict[str, Any]:
     if type(state) is not dict:
         raise _Bad(f"'state' must be an object of name -> array, got {type(state).__name__}")
-    want = model._state_values()
     missing = sorted(set(want) - set(state))
     extra = sorted(set(state) - set(want))
     if missing or extra:
-        raise _Bad(f"'state' does not match the architecture: missing {missing}, unexpected {extra}")
-    for key, (shape, _) in want.items():
+        raise _Bad(f"'state' does not match the architecture: missing {missing!r:.200}, unexpected {extra!r:.200}")
+    for key, shape in want.items():
         val = state[key]
         try:
             got = _shape_of(val, len(shape))
@@ -213,8 +301,7 @@ def _check_state(state: Any, model: Module) -> dict[str, Any]:
         for _ in range(len(shape) - 1):
             flat = [x for row in flat for x in row]
         for x in flat if shape else [val]:
-            if type(x) not in (int, float) or not math.isfinite(x):
-                raise _Bad(f"state entry {key!r} holds {x!r}; every weight must be a finite number")
+            _check_weight(key, x)
     return state
 
 
@@ -245,8 +332,10 @@ def load(path: str | os.PathLike[str]) -> Module:
         except UnicodeDecodeError:
             raise _Bad("it is not UTF-8 text (not a model saved by nn.save)") from None
         try:
-            doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as e:
+            doc = json.loads(
+                text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_no_duplicates
+            )
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
             raise _Bad(f"it is not valid JSON (truncated or corrupted?): {e}") from None
         except RecursionError:
             raise _Bad("it is nested too deeply to be a model") from None
@@ -255,15 +344,24 @@ def load(path: str | os.PathLike[str]) -> Module:
         if doc.get("format") != FORMAT:
             raise _Bad(f"'format' is {doc.get('format')!r}, expected {FORMAT!r} (not a model saved by nn.save)")
         version = doc.get("version")
-        if type(version) is not int or version != VERSION:
-            raise _Bad(f"'version' is {version!r}; this version of nn reads version {VERSION}")
+        if type(version) is not int or version not in READABLE_VERSIONS:
+            raise _Bad(
+                f"'version' is {version!r:.100}; this version of nn reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}"
+            )
         extra = sorted(set(doc) - {"format", "version", "architecture", "state"})
         if extra:
             raise _Bad(f"unexpected top-level keys {extra}")
         if "architecture" not in doc or "state" not in doc:
             raise _Bad("it needs both 'architecture' and 'state'")
-        model = _build(doc["architecture"])
-        state = _check_state(doc["state"], model)
+        # Everything is checked against the shapes the architecture implies before a
+        # single Value is made: a small file cannot make load build a huge model.
+        shapes, build = _check_architecture(doc["architecture"], version)
+        state = _check_state(doc["state"], shapes)
+        model = build()
+        built = {k: shape for k, (shape, _) in model._state_values().items()}
+        if built != shapes:  # the shapes derived above disagree with the class: a bug in this module
+            raise RuntimeError(f"nn.load: derived state shapes {shapes} differ from the built model's {built}")
         model.load_state_dict(state)
     except _Bad as e:
         raise ValueError(f"cannot load model from {p}: {e}") from None

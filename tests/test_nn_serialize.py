@@ -99,7 +99,8 @@ def test_saved_file_is_versioned_json(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     nn.save(nn.MLP(2, [3, 1]), path)
     doc = json.loads(path.read_text())
-    assert doc["format"] == "autograd-core-nn" and doc["version"] == 1
+    assert doc["format"] == "autograd-core-nn" and doc["version"] == 2
+    assert doc["architecture"]["negative_slope"] == 0.01 and doc["architecture"]["alpha"] == 1.0
     assert doc["architecture"]["type"] == "MLP" and doc["architecture"]["nouts"] == [3, 1]
     assert np.array(doc["state"]["layers.0.weight"]).shape == (3, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left behind
@@ -153,7 +154,8 @@ def _set(doc: dict[str, Any], keys: list[Any], value: Any) -> None:
 @pytest.mark.parametrize(
     ("keys", "value", "message"),
     [
-        (["version"], 2, "'version' is 2"),
+        (["version"], 3, "'version' is 3; this version of nn reads versions 1, 2"),
+        (["version"], 0, "'version' is 0"),
         (["version"], "1", "'version' is '1'"),
         (["format"], "pickle", "'format' is 'pickle'"),
         (["architecture", "type"], "Transformer", "unknown architecture type 'Transformer'"),
@@ -169,6 +171,20 @@ def _set(doc: dict[str, Any], keys: list[Any], value: Any) -> None:
         (["state", "layers.1.bias"], None, "not an array of shape \\[1\\]"),
         (["state", "layers.9.bias"], [0.0], "unexpected \\['layers.9.bias'\\]"),
         (["state"], [], "'state' must be an object"),
+        # List- and object-typed fields where a string or number belongs: ValueError, not TypeError.
+        (["architecture", "type"], ["MLP"], r"unknown architecture type \['MLP'\]"),
+        (["architecture", "type"], {"a": 1}, "unknown architecture type"),
+        (["architecture", "activation"], ["relu"], "'activation' must be one of"),
+        (["architecture", "nin"], [2], "'nin' must be an int"),
+        (["architecture", "negative_slope"], [0.1], "'negative_slope' must be a number"),
+        (["architecture", "negative_slope"], 1.5, "'negative_slope': negative_slope must be in"),
+        (["architecture", "alpha"], 0.0, "'alpha': ELU alpha must be a positive number"),
+        (["format"], ["autograd-core-nn"], r"'format' is \['autograd-core-nn'\]"),
+        (["version"], [2], r"'version' is \[2\]"),
+        (["state", "layers.0.bias"], [0.0, [1.0], 0.0], "every weight must be a finite number"),
+        # A weight of 10**400 overflows a float (OverflowError in math.isfinite before).
+        (["state", "layers.0.bias"], [0.0, 10**400, 0.0], "'layers.0.bias' holds an integer of 401 digits, too large"),
+        (["architecture", "nin"], 10**400, "'nin' must be an int in"),
     ],
 )
 def test_load_rejects_tampered_files_naming_file_and_problem(
@@ -231,3 +247,170 @@ def test_load_rejects_oversized_files_before_reading(tmp_path: Path, monkeypatch
 def test_load_missing_file_raises_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nope.json")
+
+
+def _write_text(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "m.json"
+    path.write_text(text)
+    return path
+
+
+def test_load_rejects_integers_past_pythons_digit_limit_naming_file_and_field(tmp_path: Path) -> None:
+    # json.loads raised a bare ValueError "Exceeds the limit (4300 digits)" naming neither.
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], rng=0), path)
+    doc = json.loads(path.read_text())
+    doc["state"]["layers.1.bias"][0] = 12345.0
+    huge = "9" * 5000
+    text = json.dumps(doc).replace("12345.0", huge, 1)
+    assert huge in text
+    path.write_text(text)
+    with pytest.raises(ValueError, match="'layers.1.bias' holds <an integer of 5000 digits>") as err:
+        nn.load(path)
+    assert str(path) in str(err.value)
+    # The same in an architecture field.
+    doc["architecture"]["nin"] = 7
+    path.write_text(json.dumps(doc).replace('"nin": 7', f'"nin": -{huge}'))
+    with pytest.raises(ValueError, match="'nin' must be an int in .*<an integer of 5000 digits>") as err:
+        nn.load(path)
+    assert str(path) in str(err.value)
+
+
+def test_load_rejects_deeply_nested_json_with_a_value_error(tmp_path: Path) -> None:
+    for text in ("[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+        path = _write_text(tmp_path, text)
+        with pytest.raises(ValueError, match="nested too deeply") as err:
+            nn.load(path)
+        assert str(path) in str(err.value)
+
+
+def test_load_checks_the_state_before_building_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A ~600-byte file declaring MLP(1000, [1000, 998]) (about 2 million weights) with a 3x2
+    # weight: load must reject it from the architecture's shapes, without making any Value.
+    doc = {
+        "format": "autograd-core-nn",
+        "version": 2,
+        "architecture": {
+            "type": "MLP", "nin": 1000, "nouts": [1000, 998], "activation": "relu",
+            "output_activation": "linear", "negative_slope": 0.01, "alpha": 1.0,
+        },
+        "state": {
+            "layers.0.weight": [[0.0, 0.0]] * 3, "layers.0.bias": [0.0] * 3,
+            "layers.1.weight": [[0.0, 0.0]] * 3, "layers.1.bias": [0.0] * 3,
+        },
+    }  # fmt: skip
+    path = _write_text(tmp_path, json.dumps(doc))
+    assert path.stat().st_size < 700
+    built: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        raise AssertionError("load built the model before checking the state")
+
+    for name in ("MLP", "Layer", "Neuron", "Maxout", "BatchNorm", "Dropout"):
+        monkeypatch.setattr(serialize, name, spy)
+    monkeypatch.setattr(nn.layers.Value, "__init__", spy)  # not a single Value either
+    with pytest.raises(ValueError, match=r"'layers.0.weight' has shape \[3, 2\], expected \[1000, 1000\]"):
+        nn.load(path)
+    assert built == []
+
+
+def test_load_bounds_the_parameter_count_from_the_architecture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], "prelu", rng=0), path)
+    # 3 * (2 + 1 + 1) + 1 * (3 + 1) = 16 parameters (prelu slopes included).
+    monkeypatch.setattr(serialize, "MAX_PARAMETERS", 15)
+    with pytest.raises(ValueError, match="has 16 parameters, more than the limit of 15"):
+        nn.load(path)
+    monkeypatch.setattr(serialize, "MAX_PARAMETERS", 16)
+    assert isinstance(nn.load(path), nn.MLP)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.BatchNorm(2, eps=2.0),
+        lambda: nn.BatchNorm(2, momentum=1e-13),
+        lambda: nn.BatchNorm(2, momentum=1.0, eps=1e-310),
+        lambda: nn.Dropout(0.9999999),
+        lambda: nn.Dropout(0.0),
+        lambda: nn.MLP(2, [3, 1], "leaky_relu", negative_slope=1.0, alpha=1e6, rng=0),
+        lambda: nn.Neuron(2, "elu", alpha=1e-300, negative_slope=0.0, rng=0),
+    ],
+)
+def test_everything_a_constructor_accepts_saves_and_loads(make: Any, tmp_path: Path) -> None:
+    m = make()
+    path = tmp_path / "m.json"
+    nn.save(m, path)
+    back = nn.load(path)
+    assert back.config() == m.config()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("momentum", 0.0), ("momentum", 1.5), ("momentum", -1e-13), ("eps", 0.0), ("eps", -1.0),
+    ],
+)  # fmt: skip
+def test_what_load_refuses_the_constructor_refuses_too(field: str, value: float, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    nn.save(nn.BatchNorm(2), path)
+    doc = json.loads(path.read_text())
+    doc["architecture"][field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=f"'{field}'"):
+        nn.load(path)
+    with pytest.raises(ValueError, match=f"BatchNorm {field}"):
+        nn.BatchNorm(2, **{field: value})
+
+
+@pytest.mark.parametrize("p", [1.0, -1e-9, 1.5])
+def test_dropout_bounds_are_the_same_in_the_constructor_and_load(p: float, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    nn.save(nn.Dropout(0.5), path)
+    path.write_text(path.read_text().replace("0.5", repr(p)))
+    with pytest.raises(ValueError, match="Dropout p must be in"):
+        nn.load(path)
+    with pytest.raises(ValueError, match="Dropout p must be in"):
+        nn.Dropout(p)
+
+
+def test_activation_constants_round_trip_through_save_and_load(tmp_path: Path) -> None:
+    m = nn.MLP(2, [4, 1], "leaky_relu", output_activation="elu", negative_slope=0.1, alpha=0.5, rng=0)
+    path = tmp_path / "m.json"
+    nn.save(m, path)
+    back = nn.load(path)
+    assert isinstance(back, nn.MLP)
+    assert (back.negative_slope, back.alpha) == (0.1, 0.5)
+    for x in ([-3.0, 1.0], [2.0, -5.0], [-1.0, -1.0]):
+        assert [v.data for v in back(x)] == [v.data for v in m(x)]
+    # A different slope gives different outputs, so the constant really was carried.
+    default = nn.MLP(2, [4, 1], "leaky_relu", output_activation="elu", rng=0)
+    default.load_state_dict(m.state_dict())
+    assert any([v.data for v in default(x)] != [v.data for v in m(x)] for x in ([-3.0, 1.0], [2.0, -5.0]))
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [
+        {"type": "MLP", "nin": 2, "nouts": [3, 1], "activation": "leaky_relu", "output_activation": "elu"},
+        {"type": "Layer", "nin": 2, "nout": 3, "activation": "leaky_relu"},
+        {"type": "Neuron", "nin": 2, "activation": "elu"},
+    ],
+)
+def test_version_1_files_still_load_with_the_default_constants(arch: dict[str, Any], tmp_path: Path) -> None:
+    kind = arch["type"]
+    m = {"MLP": lambda: nn.MLP(2, [3, 1], "leaky_relu", output_activation="elu", rng=0),
+         "Layer": lambda: nn.Layer(2, 3, "leaky_relu", rng=0),
+         "Neuron": lambda: nn.Neuron(2, "elu", rng=0)}[kind]()  # fmt: skip
+    state = {k: a.tolist() for k, a in m.state_dict().items()}
+    doc = {"format": "autograd-core-nn", "version": 1, "architecture": arch, "state": state}
+    path = _write_text(tmp_path, json.dumps(doc))
+    back = nn.load(path)
+    assert back.config() == m.config()
+    assert (back.negative_slope, back.alpha) == (0.01, 1.0)  # type: ignore[attr-defined]
+    # The version-2 fields are not allowed in a version-1 file.
+    doc["architecture"] = {**arch, "alpha": 1.0, "negative_slope": 0.01}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"\(version 1\) .*unexpected \['alpha', 'negative_slope'\]"):
+        nn.load(path)
