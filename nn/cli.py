@@ -23,10 +23,10 @@ from typing import TextIO
 import numpy as np
 
 from .data import DATASETS, train_test_split
-from .layers import ACTIVATIONS, MLP
+from .layers import ACTIVATIONS, LEAKY_SLOPE, MLP, check_negative_slope
 from .optim import SGD, Adam, Optimizer, cosine
 from .serialize import save
-from .train import History, fit
+from .train import History, evaluate, fit
 
 __all__ = ["add_train_arguments", "run_train", "TrainOutcome", "build_parser", "main"]
 
@@ -71,6 +71,23 @@ def _non_negative(text: str) -> float:
     return v
 
 
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an int >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be an int >= 0, got {v}")
+    return v
+
+
+def _slope(text: str) -> float:
+    try:
+        return check_negative_slope(float(text))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--negative-slope: {e}") from None
+
+
 def _fraction(text: str) -> float:
     v = _positive_float(text)
     if v >= 1:
@@ -102,7 +119,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: 0.02 adam, 0.1 sgd)")
     p.add_argument("--l2", type=_non_negative, default=1e-4, help="L2 penalty coefficient (default: 1e-4)")
     p.add_argument("--val-split", type=_fraction, default=0.2, help="validation fraction (default: 0.2)")
-    p.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles (default: 0)")
+    p.add_argument(
+        "--negative-slope",
+        type=_slope,
+        default=LEAKY_SLOPE,
+        help=f"slope of leaky_relu for x < 0 (default: {LEAKY_SLOPE}, PyTorch's; lecture 05 uses 0.1)",
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="seed of data, weights and shuffles, >= 0 (default: 0)")
     p.add_argument("--out", default="model.json", help="where to save the model (default: model.json)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
@@ -147,7 +170,8 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         classes = int(np.max(y)) + 1
         loss, nout = ("bce_with_logits", 1) if classes == 2 else ("cross_entropy", classes)
     X_train, X_val, y_train, y_val = train_test_split(X, y, args.val_split, args.seed)
-    model = MLP(X.shape[1], [*args.hidden, nout], args.activation, rng=random.Random(args.seed))
+    slope = getattr(args, "negative_slope", LEAKY_SLOPE)
+    model = MLP(X.shape[1], [*args.hidden, nout], args.activation, negative_slope=slope, rng=random.Random(args.seed))
     steps = args.epochs * -(-len(X_train) // args.batch_size)
     opt: Optimizer
     if args.optimizer == "adam":
@@ -177,12 +201,20 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         # and a future model that cannot would still train, eagerly, and say so.
         compile=False if getattr(args, "no_compile", False) else None,
     )
-    tl, vl = history.train_loss[-1], history.val_loss[-1]
-    ta, va = history.train_accuracy[-1], history.val_accuracy[-1]
-    if ta is not None and va is not None:
-        print(f"final train loss {tl:.4f}, accuracy {ta:.1%}; validation loss {vl:.4f}, accuracy {va:.1%}", file=out)
+    # History's last train accuracy is a running figure, measured before each step of the
+    # last epoch; what the user wants is the final model, scored on both sets after training.
+    use = None if history.compiled else False
+    tr = evaluate(model, X_train, y_train, loss=loss, compile=use)
+    va = evaluate(model, X_val, y_val, loss=loss, compile=use)
+    tl, vl = float(tr["loss"] or 0.0), float(va["loss"] or 0.0)
+    if tr["accuracy"] is not None and va["accuracy"] is not None:
+        print(
+            f"final model: train loss {tl:.4f}, accuracy {tr['accuracy']:.1%}; "
+            f"validation loss {vl:.4f}, accuracy {va['accuracy']:.1%}",
+            file=out,
+        )
     else:
-        print(f"final train loss {tl:.4f}; validation loss {vl:.4f}", file=out)
+        print(f"final model: train loss {tl:.4f}; validation loss {vl:.4f}", file=out)
     if history.compiled:
         print("trained on the compiled path (traced once, each batch replayed with numpy)", file=out)
     else:

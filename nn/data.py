@@ -29,18 +29,43 @@ __all__ = [
 ]
 
 
-def _n(n: Any, minimum: int = 2) -> int:
+def _n(n: Any, minimum: int = 2, name: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be an int, got {type(n).__name__}: {n!r}")
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
     if n < minimum:
-        raise ValueError(f"n must be at least {minimum}, got {n}")
+        raise ValueError(f"{name} must be at least {minimum}, got {n}")
     return int(n)
 
 
+def _real(x: Any, name: str) -> float:
+    """``x`` as a finite float; TypeError for a non-number, ValueError for nan or inf."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}: {x!r}")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return v
+
+
 def _noise(noise: Any) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
+    sd = _real(noise, "noise")
+    if sd < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+    return sd
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """``seed`` as an int >= 0 (what ``numpy.random.default_rng`` and ``random.Random`` both accept).
+
+    Raises:
+        TypeError: if ``seed`` is not an int.
+        ValueError: if it is negative.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= 0, got {type(seed).__name__}: {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {seed}; use a non-negative seed such as 0")
+    return int(seed)
 
 
 def _rng(seed: Any) -> np.random.Generator:
@@ -48,7 +73,7 @@ def _rng(seed: Any) -> np.random.Generator:
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int or a numpy Generator, got {type(seed).__name__}: {seed!r}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_seed(seed))
 
 
 def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +123,8 @@ def make_circles(
         TypeError, ValueError: for a bad argument.
     """
     n, sd, rng = _n(n), _noise(noise), _rng(seed)
-    if not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+    factor = _real(factor, "factor")
+    if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     n0 = n // 2
     n1 = n - n0
@@ -126,7 +152,7 @@ def make_spirals(n: int = 100, *, noise: float = 0.1, seed: int = 0, classes: in
         TypeError, ValueError: for a bad argument.
     """
     n, sd, rng = _n(n), _noise(noise), _rng(seed)
-    k = _n(classes, 2)
+    k = _n(classes, 2, "classes")
     counts = [n // k + (1 if c < n % k else 0) for c in range(k)]
     parts, labels = [], []
     for c, m in enumerate(counts):
@@ -178,7 +204,7 @@ def make_blobs(
         TypeError, ValueError: for a bad argument.
     """
     n, sd, rng = _n(n), _noise(noise), _rng(seed)
-    k, d = _n(centers, 2), _n(features, 2)
+    k, d = _n(centers, 2, "centers"), _n(features, 2, "features")
     angles = 2 * np.pi * np.arange(k) / k
     mu = np.zeros((k, d))
     mu[:, 0], mu[:, 1] = 3 * np.cos(angles), 3 * np.sin(angles)
@@ -207,7 +233,7 @@ def make_linear(
         TypeError, ValueError: for a bad argument.
     """
     n, sd, rng = _n(n), _noise(noise), _rng(seed)
-    d = _n(features, 1)
+    d = _n(features, 1, "features")
     if weights is None:
         w = np.resize(np.array([2.0, -1.0, 0.5]), d)
     else:
@@ -215,7 +241,7 @@ def make_linear(
         if w.shape != (d,):
             raise ValueError(f"weights must have {d} entries (one per feature), got {w.size}")
     X = rng.uniform(-1.0, 1.0, size=(n, d))
-    y = X @ w + float(bias) + rng.normal(scale=sd, size=n)
+    y = X @ w + _real(bias, "bias") + rng.normal(scale=sd, size=n)
     return X, y
 
 

@@ -234,9 +234,19 @@ class AdamW(Adam):
 
 
 def _check_step(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"a schedule takes an int step number >= 0, got {type(k).__name__}: {k!r}")
+    if k < 0:
         raise ValueError(f"a schedule takes a step number >= 0, got {k!r}")
     return int(k)
+
+
+def _positive_int(name: str, x: Any) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {type(x).__name__}: {x!r}")
+    if x < 1:
+        raise ValueError(f"{name} must be a positive int, got {x!r}")
+    return int(x)
 
 
 def constant(lr: float) -> Schedule:
@@ -263,9 +273,7 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     a, b = _number("start", start), _number("end", end)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    n = int(steps)
+    n = _positive_int("steps", steps)
 
     def schedule(k: int) -> float:
         k = _check_step(k)
@@ -281,9 +289,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     base, g = _number("lr", lr), _number("gamma", gamma)
-    if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
-        raise ValueError(f"step_size must be a positive int, got {step_size!r}")
-    size = int(step_size)
+    size = _positive_int("step_size", step_size)
 
     def schedule(k: int) -> float:
         return base * g ** (_check_step(k) // size)
@@ -298,9 +304,7 @@ def cosine(lr: float, steps: int, min_lr: float = 0.0) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     hi, lo = _number("lr", lr), _number("min_lr", min_lr)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    n = int(steps)
+    n = _positive_int("steps", steps)
 
     def schedule(k: int) -> float:
         k = min(_check_step(k), n)

@@ -19,7 +19,9 @@ replay (``value_and_grad``) instead of one ``Value`` graph per sample.  The
 results equal the eager path's up to float rounding (about 1e-15 relative
 per step).  It is safe for the models of :mod:`nn.layers` (``MLP``,
 ``Layer``, ``Neuron``, ``Maxout``, ``Dropout`` with ``p = 0``) and the losses
-``mse l1 hinge bce_with_logits cross_entropy``; everything else runs eagerly,
+``mse l1 hinge bce_with_logits cross_entropy``, and ``bce`` for a model whose
+output is a sigmoid; everything else (and everything under ``detect_anomaly``,
+whose checks a replay does not run) runs eagerly,
 and :attr:`History.compiled` / :attr:`History.eager_reason` say which path ran
 and why.
 """
@@ -39,10 +41,12 @@ import numpy as np
 from tqdm import tqdm
 
 from autograd_core import TraceError, Value, no_grad
+from autograd_core._state import is_anomaly_enabled
 from autograd_core.compile import Compiled, CompiledLoss, compile_loss, compile_model
+from autograd_core.compile import compile as compile_fn
 
 from . import losses
-from .data import batches, train_test_split
+from .data import batches, check_seed, train_test_split
 from .layers import MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
 from .module import Module
 from .optim import Optimizer
@@ -62,6 +66,23 @@ LOSSES: dict[str, LossFn] = {
 }
 
 
+def _positive_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {type(v).__name__}: {v!r}")
+    if int(v) < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+def _non_negative(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a finite number >= 0, got {type(v).__name__}: {v!r}")
+    f = float(v)
+    if not (math.isfinite(f) and f >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return f
+
+
 @dataclass
 class EarlyStopping:
     """Stop when the validation loss has not improved by more than ``min_delta`` for ``patience`` epochs.
@@ -77,10 +98,8 @@ class EarlyStopping:
     min_delta: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, numbers.Integral) or self.patience < 1:
-            raise ValueError(f"EarlyStopping patience must be a positive int, got {self.patience!r}")
-        if not isinstance(self.min_delta, numbers.Real) or not self.min_delta >= 0:
-            raise ValueError(f"EarlyStopping min_delta must be a number >= 0, got {self.min_delta!r}")
+        self.patience = _positive_int("EarlyStopping patience", self.patience)
+        self.min_delta = _non_negative("EarlyStopping min_delta", self.min_delta)
 
 
 @dataclass
@@ -188,12 +207,29 @@ def _correct(name: str | None, outs: list[list[Value]], y: np.ndarray) -> int | 
 
 
 def _as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-    Xa, ya = np.asarray(X, dtype=np.float64), np.asarray(y)
+    try:
+        Xa = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: X must be an array of real numbers ({e})") from None
+    ya = np.asarray(y)
+    if ya.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what}: y must be an array of numbers (labels, class indices or targets), got dtype {ya.dtype}"
+        )
     if Xa.ndim != 2 or ya.ndim != 1 or len(Xa) != len(ya) or len(Xa) == 0:
         raise ValueError(
             f"{what}: X must be (samples, features) and y (samples,) of the same non-zero length, "
             f"got shapes {Xa.shape} and {ya.shape}"
         )
+    # nan or inf would train (or score) silently to nan: refuse them up front.
+    for name, arr in (("X", Xa), ("y", ya)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{what}: {name} holds {int(bad.sum())} non-finite values (nan or inf), the first at index "
+                f"{at[0] if len(at) == 1 else at}; drop or impute them before training"
+            )
     return Xa, ya
 
 
@@ -201,11 +237,9 @@ def _as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 # The compiled path: when it is safe, and the tapes it runs
 # --------------------------------------------------------------------------
 
-#: Losses whose compiled per-sample form equals the eager loss.  ``bce`` is left
-#: out: for a saturated probability (exactly 0 or 1, a sigmoid past |z| ~ 37) the
-#: tape multiplies a zero target weight by an infinite log derivative and gets NaN
-#: gradients, where the eager loss skips the unused term and stays finite.
-COMPILED_LOSSES = ("mse", "l1", "hinge", "bce_with_logits", "cross_entropy")
+#: Losses whose compiled per-sample form equals the eager loss.  ``bce`` needs a
+#: model whose output is a sigmoid (see :func:`_outputs_are_probabilities`).
+COMPILED_LOSSES = ("mse", "l1", "hinge", "bce", "bce_with_logits", "cross_entropy")
 
 #: Module types known to build the same graph for every sample, with no
 #: randomness and no state besides their parameters (Dropout only with p = 0 in
@@ -215,7 +249,16 @@ _TRACEABLE: tuple[type[Module], ...] = (MLP, Layer, Neuron, Maxout, Dropout)
 _Tapes = tuple[CompiledLoss | None, Compiled]
 
 
-def _loss_obstacle(name: str | None) -> str | None:
+def _outputs_are_probabilities(model: Module) -> bool:
+    """True when every output of ``model`` is a sigmoid (an nn.layers model ending in one)."""
+    if isinstance(model, MLP):
+        return model.output_activation == "sigmoid"
+    if isinstance(model, (Layer, Neuron)):
+        return model.activation == "sigmoid"
+    return False
+
+
+def _loss_obstacle(name: str | None, model: Module) -> str | None:
     """Why the loss cannot run compiled, or None."""
     if name is None:
         return (
@@ -223,11 +266,35 @@ def _loss_obstacle(name: str | None) -> str | None:
             f"only the built-in losses {', '.join(COMPILED_LOSSES)} compile"
         )
     if name not in COMPILED_LOSSES:
+        return f"loss {name!r} has no compiled form"
+    if name == "bce" and not _outputs_are_probabilities(model):
         return (
-            f"loss {name!r} stays eager: for a saturated probability (exactly 0 or 1) its compiled form gives NaN "
-            "gradients where the eager loss stays finite; train raw scores with 'bce_with_logits', which compiles"
+            "loss 'bce' compiles only for a model whose output is a sigmoid (an MLP with "
+            "output_activation='sigmoid', or a Layer or Neuron with activation='sigmoid'): the eager loss "
+            "checks every probability is in [0, 1], a replay cannot; for raw scores use 'bce_with_logits'"
         )
     return None
+
+
+def _compile_bce(model: Module, n_inputs: int) -> CompiledLoss:
+    """The per-sample ``bce`` of a one-output model as a tape, with :func:`nn.losses.clamped_log`.
+
+    Built here rather than with ``compile_loss(model, "bce", ...)`` so that the
+    tape uses the same clamp as the eager :func:`nn.losses.bce` (on the log's
+    input: finite gradients at p = 0 and p = 1, value and gradient equal to the
+    eager loss's).
+    """
+    params = model.parameters()
+
+    def per_sample(*a: Value) -> Value:
+        out = model(list(a[:n_inputs]))
+        (p,) = [out] if isinstance(out, Value) else out
+        t = a[n_inputs]
+        return -(t * losses.clamped_log(p) + (1.0 - t) * losses.clamped_log(1.0 - p))
+
+    ex = [0.1 * (i + 1) for i in range(n_inputs)]
+    tape = compile_fn(per_sample, [*ex, 1.0], params=params, check_args=[*(-(v + 1.0) for v in ex), 0.0])
+    return CompiledLoss(tape, "bce", n_inputs, 1)
 
 
 def _model_obstacle(model: Module, *, training: bool) -> tuple[str | None, bool]:
@@ -272,6 +339,8 @@ def _trace(model: Module, name: str | None, n_inputs: int, *, training: bool) ->
             raise ValueError(f"loss {name!r} needs a model with one output, this one has {pred.n_outputs}")
         # No l1/l2 here: fit adds the penalties' gradients itself, so the tape's
         # value is the data loss that History records.
+        if name == "bce":
+            return _compile_bce(model, n_inputs), pred
         return compile_loss(model, name, n_inputs, n_outputs=pred.n_outputs), pred
     finally:
         model.train(was_training)
@@ -290,7 +359,16 @@ def _plan(
         raise TypeError(f"{who}: compile must be True, False or None (automatic), got {compile!r}")
     if compile is False:
         return None, "compile=False"
-    reason = _loss_obstacle(name) if need_loss else None
+    if is_anomaly_enabled():
+        # A replay runs no finiteness checks: compiling would quietly switch detect_anomaly off.
+        if compile:
+            raise ValueError(
+                f"{who}(compile=True): detect_anomaly is on, and a compiled replay does not check values and "
+                "gradients for nan or inf; pass compile=None (eager while detect_anomaly is on) or compile=False, "
+                "or leave the detect_anomaly() block to compile"
+            )
+        return None, "detect_anomaly is on"
+    reason = _loss_obstacle(name, model) if need_loss else None
     hard = reason is not None
     if reason is None:
         reason, hard = _model_obstacle(model, training=training)
@@ -335,8 +413,44 @@ def _correct_arrays(name: str | None, outs: list[np.ndarray], t: np.ndarray) -> 
     """:func:`_correct` for compiled outputs and mapped targets (hinge -1/+1, class indices)."""
     if name == "cross_entropy":
         return int(np.sum(np.argmax(np.stack(outs, axis=1), axis=1) == t))
-    if name in ("bce_with_logits", "hinge"):
-        return int(np.sum((outs[0] > 0.0) == (t > 0.0)))
+    if name in ("bce_with_logits", "hinge", "bce"):
+        cut = 0.5 if name == "bce" else 0.0
+        return int(np.sum((outs[0] > cut) == (t > 0.0)))
+    return None
+
+
+#: Losses with an accuracy (classification losses).
+_CLASSIFICATION = ("cross_entropy", "bce_with_logits", "hinge", "bce")
+
+
+def _correct_from_target_grads(
+    name: str | None, per_sample: np.ndarray, t_grads: list[np.ndarray], t: np.ndarray
+) -> int | None:
+    """:func:`_correct_arrays` from one loss pass: the per-sample losses and their gradients w.r.t. the targets.
+
+    Each loss is linear in its target argument(s), so that gradient gives the
+    model's output back without a second replay of the model:
+    ``bce_with_logits`` softplus(z) - t z and ``cross_entropy`` logsumexp(z) -
+    sum_k t_k z_k have d/dt_k = -z_k exactly; ``hinge`` relu(1 - t z) has
+    d/dt = -z where the loss is positive, and where it is 0 the margin t z >= 1
+    holds, so the prediction is right; ``bce`` has d/dt = log(1 - p) - log(p)
+    (clamped logs), below 0 exactly when p > 1 - p, i.e. p > 0.5.
+    """
+    if name == "cross_entropy":
+        logits = -np.stack(t_grads, axis=1)
+        m = np.max(logits, axis=1)
+        if not np.all(np.isfinite(m)):
+            # As the eager loss, which cannot shift non-finite logits.
+            raise ValueError(f"cross_entropy: logits must be finite, got {m[~np.isfinite(m)][0]}")
+        return int(np.sum(np.argmax(logits, axis=1) == t))
+    g = t_grads[0]
+    if name == "bce_with_logits":
+        return int(np.sum((-g > 0.0) == (t > 0.0)))
+    if name == "hinge":
+        positive = np.where(per_sample > 0.0, -g > 0.0, t > 0.0)
+        return int(np.sum(positive == (t > 0.0)))
+    if name == "bce":
+        return int(np.sum((g < 0.0) == (t > 0.0)))
     return None
 
 
@@ -345,7 +459,7 @@ def _evaluate_tapes(
 ) -> dict[str, float | None]:
     """Mean loss and accuracy from the tapes (``t``: targets mapped by :func:`_target_array`)."""
     correct = None
-    if name in ("cross_entropy", "bce_with_logits", "hinge"):
+    if name in _CLASSIFICATION:
         correct = _correct_arrays(name, _outputs(pred, X, name), t)
     per_sample = cl.compiled(*cl.args(X, t))
     value = float(np.sum(per_sample)) / len(t)  # as value_and_grad's batch mean
@@ -480,7 +594,7 @@ def fit(
         l2: coefficient of the L2 penalty (sum of w**2) added to each batch loss.
         early_stopping: an :class:`EarlyStopping` or a patience (int); needs validation data.
         progress: show a tqdm progress bar (only when stderr is a terminal).
-        seed: seed of the shuffles (and of the validation split).
+        seed: seed of the shuffles (and of the validation split), an int >= 0.
         compile: True to train on the compiled path (model and per-sample loss
             traced once, each batch one batched replay), False for the eager
             engine, None (default) to compile where that is safe and run
@@ -503,15 +617,25 @@ def fit(
         raise TypeError(f"optimizer must be an nn.optim optimizer, got {type(optimizer).__name__}")
     name, fn = _loss_fn(loss)
     Xa, ya = _as_xy(X, y, "fit")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    for arg, v in (("l1", l1), ("l2", l2)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"{arg} must be a finite number >= 0, got {v!r}")
+    epochs = _positive_int("epochs", epochs)
+    l1, l2 = _non_negative("l1", l1), _non_negative("l2", l2)
+    seed = check_seed(seed)
+    if batch_size is not None:
+        batch_size = _positive_int("batch_size", batch_size)
     if val is not None and val_split is not None:
         raise ValueError("pass either val or val_split, not both")
     if val_split is not None:
-        Xa, Xv, ya, yv = train_test_split(Xa, ya, val_split, seed)
+        if isinstance(val_split, bool) or not isinstance(val_split, numbers.Real):
+            raise TypeError(f"val_split must be a fraction in (0, 1), got {type(val_split).__name__}: {val_split!r}")
+        if not 0.0 < val_split < 1.0:
+            raise ValueError(f"val_split must be a fraction in (0, 1) of the training data, got {val_split!r}")
+        n_val = math.ceil(float(val_split) * len(Xa))
+        if not 1 <= n_val <= len(Xa) - 1:
+            raise ValueError(
+                f"val_split={val_split} holds out {n_val} of {len(Xa)} samples; "
+                "both training and validation need at least one"
+            )
+        Xa, Xv, ya, yv = train_test_split(Xa, ya, float(val_split), seed)
         val = (Xv, yv)
     val_xy = _as_xy(val[0], val[1], "fit val") if val is not None else None
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
@@ -527,6 +651,7 @@ def fit(
         paths: _Paths | None = None
         if train_tapes is not None and train_tapes[0] is not None:
             cl, pred = train_tapes
+            assert cl is not None  # checked above
             eval_cl, eval_pred = cl, pred
             if _model_obstacle(model, training=False)[0] is not None:
                 # A module fit does not know may act differently in evaluation mode.
@@ -685,18 +810,25 @@ def _compiled_epoch(
     total, seen = 0.0, 0
     correct: int | None = 0
     # Same shuffles as the eager epoch: batches draws its permutation from rng alone.
+    cl = paths.loss
+    n_in = cl.n_inputs
     for xb, tb in batches(Xa, ta, size, shuffle=True, seed=rng):
-        c = None
-        if name in ("cross_entropy", "bce_with_logits", "hinge"):
-            # Accuracy of the weights before this step, as the eager forward measures it.
-            c = _correct_arrays(name, _outputs(paths.pred, xb, name), tb)
         optimizer.zero_grad()
         model.zero_grad()
-        value, _ = paths.loss.value_and_grad(xb, tb)  # adds the batch-mean gradients into .grad
+        # One forward and backward pass gives the loss, the parameter gradients and,
+        # through the gradients w.r.t. the targets, the accuracy of the weights
+        # before this step (as the eager forward measures it).  The reduction is
+        # value_and_grad(reduce="mean")'s: sum / n, and each gradient / n added into .grad.
+        per_sample, arg_grads, par_grads = cl.compiled.forward_backward(*cl.args(xb, tb))
+        n = len(tb)
+        c = _correct_from_target_grads(name, per_sample, arg_grads[n_in:], tb) if name in _CLASSIFICATION else None
+        value = float(np.sum(per_sample)) / n
+        for p, g in zip(cl.params, par_grads):
+            p.grad += g / n
         if l1 or l2:
             _add_penalty_grads(params, l1, l2)
         optimizer.step()
-        total += value * len(tb)
+        total += value * n
         correct = None if c is None or correct is None else correct + c
-        seen += len(tb)
+        seen += n
     return total, seen, correct

@@ -31,7 +31,8 @@ def test_fit_l1_drives_irrelevant_weights_much_closer_to_zero_than_l2() -> None:
     for kind in ("l1", "l2"):
         m = nn.Layer(4, 1, "linear", rng=0)
         opt = optim.SGD(m.parameters(), lr=0.1)
-        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=150, progress=False, **{kind: 0.05})
+        nn.fit(m, X, y, loss="mse", optimizer=opt, epochs=150, progress=False,
+               l1=0.05 if kind == "l1" else 0.0, l2=0.05 if kind == "l2" else 0.0)  # fmt: skip
         irrelevant[kind] = np.abs(m.state_dict()["weight"][0, 1:]).mean()
     assert irrelevant["l1"] < 0.2 * irrelevant["l2"]
     assert irrelevant["l1"] < 0.01
