@@ -608,7 +608,8 @@ def fit(
     Raises:
         TypeError, ValueError: for bad arguments, naming the argument;
             ValueError also for ``compile=True`` with a model or loss that
-            cannot be compiled (a custom loss, ``bce``, active Dropout,
+            cannot be compiled (a custom loss, ``bce`` without a sigmoid output,
+            detect_anomaly on, active Dropout,
             BatchNorm, data-dependent branches), naming the reason.
     """
     if not isinstance(model, Module):
