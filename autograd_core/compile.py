@@ -550,8 +550,9 @@ class Compiled:
 #: Per-sample losses :func:`compile_loss` knows, by name (the names of ``nn.losses``).
 LOSS_KINDS = ("mse", "l1", "hinge", "bce", "bce_with_logits", "cross_entropy")
 
-#: Lower bound of log(p) in ``bce``, as ``nn.losses.LOG_CLAMP`` (and PyTorch).
-_LOG_CLAMP = -100.0
+#: ``bce`` takes log(max(p, e**-100)), as ``nn.losses.clamped_log``: the value of
+#: PyTorch's ``max(log p, -100)`` with a finite gradient at p = 0 and p = 1.
+_PROB_FLOOR = math.exp(-100.0)
 
 
 def _model_outputs(model: Any, xs: list[Any]) -> list[Any]:
@@ -619,9 +620,11 @@ def _loss_terms(kind: str, outs: list[Any], ts: list[Any]) -> Any:
         elif kind == "hinge":
             terms.append((1.0 - t * z).relu())
         elif kind == "bce":
-            # The clamp is a maximum op, so p = 0 or 1 stays finite for every sample.
-            log_p = maximum(z.log(), _LOG_CLAMP)
-            log_q = maximum((1.0 - z).log(), _LOG_CLAMP)
+            # Clamping the log's input (a maximum op on the tape) keeps value and
+            # gradient finite at p = 0 or 1 for every sample; clamping its output
+            # would send 0 * inf = nan into the log's rule.
+            log_p = maximum(z, _PROB_FLOOR).log()
+            log_q = maximum(1.0 - z, _PROB_FLOOR).log()
             terms.append(-(t * log_p + (1.0 - t) * log_q))
         else:  # bce_with_logits: -log sigmoid(z) = softplus(-z), so the loss is softplus(z) - t z.
             terms.append(z.softplus() - t * z)

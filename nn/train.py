@@ -43,7 +43,6 @@ from tqdm import tqdm
 from autograd_core import TraceError, Value, no_grad
 from autograd_core._state import is_anomaly_enabled
 from autograd_core.compile import Compiled, CompiledLoss, compile_loss, compile_model
-from autograd_core.compile import compile as compile_fn
 
 from . import losses
 from .data import batches, check_seed, train_test_split
@@ -276,27 +275,6 @@ def _loss_obstacle(name: str | None, model: Module) -> str | None:
     return None
 
 
-def _compile_bce(model: Module, n_inputs: int) -> CompiledLoss:
-    """The per-sample ``bce`` of a one-output model as a tape, with :func:`nn.losses.clamped_log`.
-
-    Built here rather than with ``compile_loss(model, "bce", ...)`` so that the
-    tape uses the same clamp as the eager :func:`nn.losses.bce` (on the log's
-    input: finite gradients at p = 0 and p = 1, value and gradient equal to the
-    eager loss's).
-    """
-    params = model.parameters()
-
-    def per_sample(*a: Value) -> Value:
-        out = model(list(a[:n_inputs]))
-        (p,) = [out] if isinstance(out, Value) else out
-        t = a[n_inputs]
-        return -(t * losses.clamped_log(p) + (1.0 - t) * losses.clamped_log(1.0 - p))
-
-    ex = [0.1 * (i + 1) for i in range(n_inputs)]
-    tape = compile_fn(per_sample, [*ex, 1.0], params=params, check_args=[*(-(v + 1.0) for v in ex), 0.0])
-    return CompiledLoss(tape, "bce", n_inputs, 1)
-
-
 def _model_obstacle(model: Module, *, training: bool) -> tuple[str | None, bool]:
     """Why the model cannot run compiled: ``(reason, hard)``, or ``(None, False)``.
 
@@ -339,8 +317,6 @@ def _trace(model: Module, name: str | None, n_inputs: int, *, training: bool) ->
             raise ValueError(f"loss {name!r} needs a model with one output, this one has {pred.n_outputs}")
         # No l1/l2 here: fit adds the penalties' gradients itself, so the tape's
         # value is the data loss that History records.
-        if name == "bce":
-            return _compile_bce(model, n_inputs), pred
         return compile_loss(model, name, n_inputs, n_outputs=pred.n_outputs), pred
     finally:
         model.train(was_training)

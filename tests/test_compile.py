@@ -816,3 +816,23 @@ def test_compile_model_branching_on_data_raises_trace_error() -> None:
 
     with pytest.raises(TraceError):
         compile_model(Branchy(2, 1), 2)
+
+
+def test_compile_loss_bce_is_finite_at_saturated_probabilities() -> None:
+    # The clamp acts on the log's input, so p = 0 or 1 gives loss 100 and a finite gradient, as eager nn.losses.bce.
+    import nn
+
+    model = nn.MLP(1, [1], activation="linear", output_activation="sigmoid", rng=random.Random(0))
+    w, b = model.parameters()
+    w.data, b.data = 50.0, 0.0
+    cl = compile_loss(model, "bce", 1)
+    X = np.array([[20.0], [-20.0]])
+    y = np.array([0.0, 1.0])  # confidently wrong: p is 1.0 and 0.0 in floating point
+    loss, grads = cl.value_and_grad(X, y)
+    assert loss == pytest.approx(100.0)
+    assert all(math.isfinite(g) for g in grads)
+    w.grad = b.grad = 0.0
+    eager = nn.losses.bce([model([Value(x)])[0] for x in X[:, 0]], list(y))
+    eager.backward()
+    assert eager.data == pytest.approx(loss, rel=1e-12)
+    assert [w.grad, b.grad] == pytest.approx(grads, rel=1e-12, abs=1e-300)
