@@ -6,7 +6,7 @@
 # spiral), a small grid of architectures and activations, and the decision boundary each
 # one learns, side by side. Change the lists below and re-run to play.
 #
-# Training uses the engine's compiled path (`autograd_core.compile`): each model's
+# Training uses `nn.fit` on the engine's compiled path (`compile=True`): each model's
 # per-sample loss is traced once and replayed on the whole batch with numpy, so the twenty
 # trainings below take seconds.
 
@@ -17,7 +17,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import nn
-from autograd_core.compile import compile_loss, compile_model
 from viz import plots
 
 SEED = 0
@@ -51,8 +50,8 @@ plt.show()
 # Adam on the log loss (`bce_with_logits`) for 300 full-batch steps.
 
 # %%
-def accuracy(predict, X, y):
-    return float(np.mean((predict(X[:, 0], X[:, 1])[0] > 0) == (y == 1)))
+def accuracy(model, X, y):
+    return nn.evaluate(model, X, y, loss="bce_with_logits")["accuracy"]
 
 
 results = {}
@@ -60,15 +59,11 @@ for dname, (X, y) in datasets.items():
     Xtr, Xte, ytr, yte = nn.data.train_test_split(X, y, 0.25, SEED)
     for aname, (hidden, act) in architectures.items():
         model = nn.MLP(2, hidden + [1], activation=act, rng=random.Random(SEED))
-        loss_fn = compile_loss(model, "bce_with_logits", 2)
-        predict = compile_model(model, 2)
         opt = nn.optim.Adam(model.parameters(), lr=LR)
-        for _ in range(STEPS):
-            opt.zero_grad()
-            loss, _ = loss_fn.value_and_grad(Xtr, ytr.astype(float))
-            opt.step()
-        grid = plots.decision_grid(model, X, resolution=60, predict=lambda pts, p=predict: p(pts[:, 0], pts[:, 1])[0])
-        results[dname, aname] = (accuracy(predict, Xtr, ytr), accuracy(predict, Xte, yte), loss, grid)
+        h = nn.fit(model, Xtr, ytr, loss="bce_with_logits", optimizer=opt, epochs=STEPS, batch_size=None,
+                   compile=True, progress=False)
+        grid = plots.decision_grid(model, X, resolution=60, predict=lambda pts, m=model: nn.predict(m, pts))
+        results[dname, aname] = (accuracy(model, Xtr, ytr), accuracy(model, Xte, yte), h.train_loss[-1], grid)
 
 print(f"{'test accuracy':16}" + "".join(f"{a:>17}" for a in architectures))
 for dname in datasets:
