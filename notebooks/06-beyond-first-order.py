@@ -92,8 +92,16 @@ print(np.array(H))
 # %% [markdown]
 # Gradient descent uses only the slope, so on a badly scaled valley such as
 # Rosenbrock's $f(x, y) = (1 - x)^2 + 100 (y - x^2)^2$ it crawls. Newton's method
-# uses the curvature too: it solves $H \, \Delta = -\nabla f$ at each step and
-# reaches the minimum at $(1, 1)$ in a handful of steps.
+# uses the curvature too: it solves $H \, \Delta = -\nabla f$ at each step, and from the
+# classic start $(-1.2, 1)$ it reaches the minimum at $(1, 1)$ in a handful of steps.
+#
+# That is not guaranteed. Pure Newton jumps to the stationary point of the local quadratic
+# model, which is a minimum only where the Hessian is positive definite. Rosenbrock's
+# Hessian is indefinite wherever $y > x^2 + 0.005$ (its determinant is
+# $80000\,(x^2 - y) + 400$); there the step can head for a saddle or uphill, and from a far
+# start the quadratic model can be so wrong that the steps overshoot and diverge. Practical
+# second-order methods therefore guard the step: a line search, a trust region, or a damped
+# Hessian $H + \mu I$ (Levenberg-Marquardt).
 
 # %%
 rosen = lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2
@@ -282,6 +290,7 @@ assert H == [[12.0, 3.0], [3.0, 2.0]]
 assert abs(newton[-1][0] - 1) < 1e-9 and abs(newton[-1][1] - 1) < 1e-9
 assert loss(newton)[-1] < 1e-12 < loss(gd)[-1]
 assert abs(gd[-1][0] - 1) > 1e-3  # first order is still on its way after 2000 steps
+assert min(np.linalg.eigvalsh(np.array(rosen_h(0.0, 1.0)))) < 0 < min(np.linalg.eigvalsh(np.array(rosen_h(*start))))  # indefinite above y = x^2
 assert set(checked_ops) == set(ops.names()) - {"swish", "bad_swish"} and min(checked_ops.values()) == 20
 assert len(drawn_graphs) == 100 and len(swish_graphs) == 60 and sum(swish_graphs) > 0
 assert abs(swish(Value(1.0)).data - 1 / (1 + math.exp(-1))) < 1e-15
