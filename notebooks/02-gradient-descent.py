@@ -11,6 +11,7 @@
 # 4. logistic regression with the log loss on 2-D data, and its decision boundary.
 
 # %%
+%matplotlib inline
 import random
 
 import matplotlib.pyplot as plt
