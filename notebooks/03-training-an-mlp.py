@@ -149,7 +149,7 @@ for ax, (name, (fx, dfx)) in zip(axes, shapes.items()):
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
     ax.set_ylim(-1.5, 2.5)
-    ax.set_title(name)
+    ax.set_title(name + {"leaky_relu": f" (slope {SLOPE})", "elu": f" (alpha {ALPHA})"}.get(name, ""))
 axes[0].legend()
 plt.tight_layout()
 plt.show()
