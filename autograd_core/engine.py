@@ -83,14 +83,16 @@ def _mark_order(root: Value) -> list[Value]:
                 a = node._a
                 if a is not None:
                     b = node._b
-                    if b is None:
-                        if a._g is None:
-                            push(a)
-                    else:
-                        # Pushed last, popped first: operand order within a node is kept.
-                        for p in reversed(a) if b is NARY else (b, a):
+                    # Pushed last, popped first: operand order within a node is kept.
+                    if b is NARY:
+                        for p in reversed(a):
                             if p._g is None:
                                 push(p)
+                        continue
+                    if b is not None and b._g is None:
+                        push(b)
+                    if a._g is None:
+                        push(a)
             elif mark is pending:
                 node._g = 0.0
                 append(node)
