@@ -9,16 +9,18 @@ of every op reads only ``special[0]``, a plain global: while it is 0 no thread
 is inside a mode block and the context variable need not be consulted.
 
 The mode blocks are classes, as in PyTorch: an instance can be entered again
-(also from several threads), works as a decorator, and reads the enclosing
-mode when the block is entered, not when the object was made.
+(also from several threads or asyncio tasks), works as a decorator (of
+generator functions too), and reads the enclosing mode when the block is
+entered, not when the object was made.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 __all__ = [
@@ -51,31 +53,66 @@ special = [0]
 _lock = threading.Lock()
 
 
+#: The modes to restore, innermost last, of the blocks open in this context.
+_saved: ContextVar[tuple[int, ...]] = ContextVar("autograd_core_saved_modes", default=())
+
+
 class _ModeBlock:
-    """A ``with`` block (or decorator) that sets and clears mode bits for the calling thread."""
+    """A ``with`` block (or decorator) that sets and clears mode bits for the calling thread.
+
+    What to restore on exit is kept in a context variable, not on the
+    instance: one instance may be entered by several threads or asyncio tasks
+    at once, and each gets its own mode back.
+    """
 
     _set = 0
     _clear = 0
 
-    def __init__(self) -> None:
-        # One stack of tokens per thread, so one instance may be entered from several threads.
-        self._local = threading.local()
-
     def __enter__(self) -> None:
-        stack: list[Token[int]] = self._local.__dict__.setdefault("tokens", [])
-        stack.append(_mode.set((_mode.get() | self._set) & ~self._clear))
+        prev = _mode.get()
+        _saved.set((*_saved.get(), prev))
+        _mode.set((prev | self._set) & ~self._clear)
         with _lock:
             special[0] += 1
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
             special[0] -= 1
-        _mode.reset(self._local.tokens.pop())
+        saved = _saved.get()
+        _mode.set(saved[-1])
+        _saved.set(saved[:-1])
 
     def __call__(self, fn: F) -> F:
+        block = type(self)
+        if inspect.isgeneratorfunction(fn):
+            # The block is open while the generator runs, not while it is paused at a yield.
+            @functools.wraps(fn)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                gen = fn(*args, **kwargs)
+                try:
+                    with block():
+                        item = next(gen)
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with block():
+                                gen.close()
+                            raise
+                        except BaseException as e:
+                            with block():
+                                item = gen.throw(e)
+                        else:
+                            with block():
+                                item = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+            return gen_wrapper  # type: ignore[return-value]
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with block():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

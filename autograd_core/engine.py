@@ -42,19 +42,24 @@ _pass_lock = threading.Lock()
 _local = threading.local()
 
 
-def _enter_pass() -> None:
-    if getattr(_local, "busy", False):
-        raise RuntimeError(
-            "backward() or grad() was called during another backward pass in the same thread "
-            "(from inside a derivative rule?); a rule must return gradients, not run backward passes"
-        )
-    _pass_lock.acquire()
-    _local.busy = True
+class _OnePass:
+    """``with _ONE_PASS:`` holds the pass lock; refuses a pass nested in another in the same thread."""
+
+    def __enter__(self) -> None:
+        if getattr(_local, "busy", False):
+            raise RuntimeError(
+                "backward() or grad() was called during another backward pass in the same thread "
+                "(from inside a derivative rule?); a rule must return gradients, not run backward passes"
+            )
+        _pass_lock.acquire()
+        _local.busy = True
+
+    def __exit__(self, *exc: object) -> None:
+        _local.busy = False
+        _pass_lock.release()
 
 
-def _exit_pass() -> None:
-    _local.busy = False
-    _pass_lock.release()
+_ONE_PASS = _OnePass()
 
 
 def _mark_order(root: Value) -> list[Value]:
@@ -117,12 +122,9 @@ def topo_order(root: Value) -> list[Value]:
     """
     if type(root) is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    _enter_pass()
-    try:
+    with _ONE_PASS:
         order = _mark_order(root)
         _reset(order)
-    finally:
-        _exit_pass()
     return order
 
 
@@ -139,18 +141,25 @@ def _check_finite(node: Value, i: int, gp: Any) -> None:
         )
 
 
+def _check_total(node: Value, g: Any) -> None:
+    d = g if type(g) is float else float(g.data)
+    if not math.isfinite(d):
+        what = f"op {node._spec.name!r}" if node._spec is not None else "leaf"
+        raise AnomalyError(
+            f"backward: the gradient reaching node {node.label or '?'}={node.data!r} ({what}) is {d!r}, "
+            "the sum of finite gradients from the nodes that use it"
+        )
+
+
 def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None) -> None:
     """One reverse pass from ``root``, holding the pass lock; see the module docstring."""
-    _enter_pass()
-    try:
+    with _ONE_PASS:
         if create_graph:
             # The gradient graph is recorded even inside an enclosing no_grad(), as in PyTorch.
             with enable_grad():
                 _backprop_locked(root, seed, create_graph=True, accumulate=accumulate, want=want)
         else:
             _backprop_locked(root, seed, create_graph=False, accumulate=accumulate, want=want)
-    finally:
-        _exit_pass()
 
 
 def _backprop_locked(
@@ -240,11 +249,17 @@ def _backprop_general(
 ) -> None:
     """The reverse pass with anomaly checks, ``create_graph`` or gradients collected for ``grad()``."""
     anomaly = is_anomaly_enabled()
+    if anomaly and not math.isfinite(seed if type(seed) is float else seed.data):
+        raise AnomalyError(f"backward() started with a non-finite gradient {seed!r}")
     root._g = seed
     try:
         for node in reversed(order):
             g = node._g
             node._g = None
+            if anomaly:
+                # Each contribution was finite (checked as the rules returned them);
+                # their sum may still overflow.
+                _check_total(node, g)
             if accumulate:
                 node.grad += g if type(g) is float else g.data
             if want is not None and node in want:

@@ -557,6 +557,10 @@ def register(
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"op name must be a Python identifier, got {name!r}")
+    if name in _BUILTIN_NAMES:
+        # Value's operators and methods are bound to the built-in entries; a
+        # replaced entry would be checked and drawn but never used by them.
+        raise ValueError(f"op {name!r} is built in and cannot be replaced; register your op under another name")
     if name in _REGISTRY and not replace:
         raise ValueError(f"op {name!r} is already registered; pass replace=True to override it")
     if not callable(forward) or not callable(rule):
@@ -772,3 +776,6 @@ MINIMUM = _builtin(
     domain=_APART,
     formula="d min(x, y) = [x < y] dx + [y < x] dy (a tie splits evenly)",
 )
+
+#: The ops defined above, which Value's operators and methods use directly.
+_BUILTIN_NAMES = frozenset(_REGISTRY)

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import ops
 from ._state import enable_grad
-from .engine import topo_order
+from .engine import _arity_error, topo_order  # one wording for a wrong rule, eager or replayed
 from .ops import OpSpec
 
 __all__ = ["Tape", "TraceError", "trace", "describe_mismatch"]
@@ -136,7 +136,7 @@ class Tape:
             g = gr[slot]
             if kind == _BINARY:
                 r = rule(g, vals[slot], vals[a], vals[b])
-                if len(r) != 2:
+                if type(r) is not tuple or len(r) != 2:
                     _arity_error(spec, r, 2)
                 ga, gb = r
                 if ga is not None:
@@ -153,7 +153,7 @@ class Tape:
             else:
                 r = rule(g, vals[slot], *[vals[j] for j in a], *ctx)
                 operands = a
-            if len(r) != len(operands):
+            if type(r) is not tuple or len(r) != len(operands):
                 _arity_error(spec, r, len(operands))
             for j, c in zip(operands, r):
                 if c is not None:
@@ -222,7 +222,7 @@ class Tape:
         for grp, ins in zip(reversed(lv.groups), reversed(state.gathered)):
             g = G[grp.start : grp.stop]
             r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
-            if len(r) != len(ins):
+            if type(r) is not tuple or len(r) != len(ins):
                 _arity_error(grp.spec, r, len(ins))
             shape = g.shape
             for (var, _, dst), c in zip(grp.operands, r):
@@ -252,7 +252,7 @@ class Tape:
             else:
                 r = rule(g, out_v, *[nvals[j] for j in a], *ctx)
                 operands = a
-            if len(r) != len(operands):
+            if type(r) is not tuple or len(r) != len(operands):
                 _arity_error(spec, r, len(operands))
             for j, c in zip(operands, r):
                 if c is not None:
@@ -390,13 +390,6 @@ def _kind(operands: tuple[int, ...], ctx: tuple[float, ...]) -> tuple[int, Any, 
     return _GENERAL, operands, -1
 
 
-def _arity_error(spec: OpSpec, r: Any, n: int) -> None:
-    raise ValueError(
-        f"derivative rule of op {spec.name!r} returned {len(r)} gradients for {n} inputs; "
-        "it must return a tuple with one gradient per input (None for none)"
-    )
-
-
 # --------------------------------------------------------------------------
 # Vectorized forms, or per-sample loops for ops registered without them
 # --------------------------------------------------------------------------
@@ -452,7 +445,7 @@ def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
         seen = [False] * n
         for row in zip(*cols):
             r = rule(*row, *ctx)
-            if len(r) != n:
+            if type(r) is not tuple or len(r) != n:
                 _arity_error(spec, r, n)
             for i, c in enumerate(r):
                 if c is None:

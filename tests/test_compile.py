@@ -836,3 +836,17 @@ def test_compile_loss_bce_is_finite_at_saturated_probabilities() -> None:
     eager.backward()
     assert eager.data == pytest.approx(loss, rel=1e-12)
     assert [w.grad, b.grad] == pytest.approx(grads, rel=1e-12, abs=1e-300)
+
+
+def test_compiled_rule_returning_a_bare_number_reads_like_eager() -> None:
+    from autograd_core import ops as registry
+
+    dbl = register("dbl_bare", lambda x: 2 * x, lambda g, o, x: 2 * g, arity=1, domain=[[(-1.0, 1.0)]], formula="2")
+    try:
+        c = compile(lambda x: dbl(x), [0.5])
+        with pytest.raises(ValueError, match="'dbl_bare' returned a float.*must return a tuple"):
+            c.forward_backward(np.array([0.5, 0.25]))
+        with pytest.raises(ValueError, match="'dbl_bare' returned a float.*must return a tuple"):
+            c.forward_backward(0.5)
+    finally:
+        registry._REGISTRY.pop("dbl_bare", None)

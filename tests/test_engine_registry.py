@@ -170,8 +170,10 @@ def test_registered_op_with_params_and_three_inputs(temp_op: list[str]) -> None:
 def test_register_validates_its_arguments(temp_op: list[str]) -> None:
     with pytest.raises(ValueError, match="identifier"):
         register("not a name", lambda x: x, lambda g, o, x: (g,), arity=1)
+    temp_op.append("twice")
+    register("twice", math.tanh, lambda g, o, x: (g,), arity=1)
     with pytest.raises(ValueError, match="already registered"):
-        register("tanh", math.tanh, lambda g, o, x: (g,), arity=1)
+        register("twice", math.tanh, lambda g, o, x: (g,), arity=1)
     with pytest.raises(ValueError, match="arity"):
         register("zero_arity", lambda: 0.0, lambda g, o: (), arity=0)
     with pytest.raises(ValueError, match="lo < hi"):
@@ -245,3 +247,9 @@ def test_backward_inside_a_rule_is_refused(temp_op: list[str]) -> None:
     y = Value(3.0)
     (y * y).backward()
     assert y.grad == 6.0
+
+
+def test_builtin_ops_cannot_be_replaced() -> None:
+    with pytest.raises(ValueError, match="'exp' is built in"):
+        register("exp", lambda x: 2.0, lambda g, o, x: (g,), arity=1, replace=True)
+    assert Value(1.0).exp().spec is ops.get("exp")

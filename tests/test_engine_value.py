@@ -457,3 +457,44 @@ def test_grad_with_create_graph_records_inside_no_grad() -> None:
         (d1,) = grad(z, [x], create_graph=True)
         (d2,) = grad(d1, [x])
     assert (d1.data, d2.data) == (12.0, 12.0)
+
+
+def test_one_no_grad_instance_shared_by_overlapping_asyncio_tasks() -> None:
+    import asyncio
+
+    ng = no_grad()
+    seen: list[int] = []
+
+    async def work(delay: float) -> None:
+        with ng:
+            await asyncio.sleep(delay)
+            seen.append(len((Value(1.0) * 2).parents))
+
+    async def main() -> None:
+        await asyncio.gather(work(0.01), work(0.02))
+
+    asyncio.run(main())
+    assert seen == [0, 0]
+    assert len((Value(1.0) * 2).parents) == 2
+
+
+def test_no_grad_decorates_generator_functions() -> None:
+    @no_grad()
+    def products(x: Value):  # type: ignore[no-untyped-def]
+        for k in range(3):
+            yield x * k
+
+    x = Value(2.0)
+    outs = list(products(x))
+    assert [o.data for o in outs] == [0.0, 2.0, 4.0]
+    assert all(o.parents == () for o in outs)
+    assert len((x * 2).parents) == 2  # the block closed with the generator
+
+
+def test_detect_anomaly_catches_a_gradient_that_overflows_when_summed() -> None:
+    a = Value(1e-10, "a")
+    y = a * 1e308 + a * 1e308  # each path's gradient is finite, their sum is not
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"reaching node a=1e-10 \(leaf\) is inf"):
+        y.backward()
+    with detect_anomaly(), pytest.raises(AnomalyError, match="started with a non-finite gradient"):
+        Value(1.0).backward(math.nan)
