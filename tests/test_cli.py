@@ -263,7 +263,7 @@ def test_cli_graph_unwritable_output(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(autograd_core.atomic.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(autograd_core.atomic, "_create_beside", refuse)
     for name in ("g.svg", "g.dot"):
         code, _, err = run(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / name))
         assert code == 2 and f"cannot write in {tmp_path}: Permission denied" in _one_error_line(err)
