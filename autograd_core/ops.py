@@ -334,8 +334,9 @@ def _sigmoid_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 def _relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     # relu's mask is a constant, so its second derivative is zero.  The masked
     # branch is an exact 0 (not 0 * g), so an infinite upstream gradient gives
-    # 0 there, as PyTorch's masked fill does.
-    return (g if data(x) > 0 else 0.0,)
+    # 0 there, as PyTorch's masked fill does.  The mask is "x <= 0", so a nan
+    # input passes the gradient through, as in PyTorch.
+    return (0.0 if data(x) <= 0 else g,)
 
 
 def _leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
@@ -367,14 +368,16 @@ def _cos_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    # A tie splits the gradient evenly, as torch.maximum does.
+    # A tie splits the gradient evenly and a nan operand passes it to both, as torch.maximum does.
     a, b = data(x), data(y)
     if a > b:
         return g, 0.0
     if a < b:
         return 0.0, g
-    half = g * 0.5
-    return half, half
+    if a == b:
+        half = g * 0.5
+        return half, half
+    return g, g
 
 
 def _minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
@@ -383,8 +386,10 @@ def _minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
         return g, 0.0
     if a > b:
         return 0.0, g
-    half = g * 0.5
-    return half, half
+    if a == b:
+        half = g * 0.5
+        return half, half
+    return g, g
 
 
 # --------------------------------------------------------------------------
@@ -445,7 +450,7 @@ def _v_abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _v_relu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
-    return (np.where(x > 0, g, 0.0),)
+    return (np.where(x <= 0, 0.0, g),)
 
 
 def _v_leaky_relu_rule(g: Any, out: Any, x: Any, slope: float) -> tuple[Any]:
@@ -475,14 +480,21 @@ def _v_cos_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 def _v_maximum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     half, zero = g * 0.5, 0.0
-    gt, lt = x > y, x < y
-    return np.where(gt, g, np.where(lt, zero, half)), np.where(gt, zero, np.where(lt, g, half))
+    gt, lt, eq = x > y, x < y, x == y
+    # Where neither is greater, smaller or equal, a nan is involved: both get g.
+    return (
+        np.where(gt, g, np.where(lt, zero, np.where(eq, half, g))),
+        np.where(gt, zero, np.where(lt, g, np.where(eq, half, g))),
+    )
 
 
 def _v_minimum_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     half, zero = g * 0.5, 0.0
-    lt, gt = x < y, x > y
-    return np.where(lt, g, np.where(gt, zero, half)), np.where(lt, zero, np.where(gt, g, half))
+    lt, gt, eq = x < y, x > y, x == y
+    return (
+        np.where(lt, g, np.where(gt, zero, np.where(eq, half, g))),
+        np.where(lt, zero, np.where(gt, g, np.where(eq, half, g))),
+    )
 
 
 # --------------------------------------------------------------------------

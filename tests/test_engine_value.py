@@ -498,3 +498,14 @@ def test_detect_anomaly_catches_a_gradient_that_overflows_when_summed() -> None:
         y.backward()
     with detect_anomaly(), pytest.raises(AnomalyError, match="started with a non-finite gradient"):
         Value(1.0).backward(math.nan)
+
+
+def test_gradients_at_nan_follow_pytorch() -> None:
+    # torch 2.13: relu'(nan) = 1; maximum/minimum with a nan operand pass the gradient to both.
+    x = Value(math.nan)
+    x.relu().backward()
+    assert x.grad == 1.0
+    for f in (maximum, minimum):
+        a, b = Value(math.nan), Value(1.0)
+        f(a, b).backward()
+        assert (a.grad, b.grad) == (1.0, 1.0)
