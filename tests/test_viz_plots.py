@@ -328,3 +328,11 @@ def test_plots_are_byte_identical_across_processes(tmp_path: Path) -> None:
         assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
     svg = (runs[0] / "flow.svg").read_text()
     assert "clip-path" in svg  # the ids that used to differ are there
+
+
+def test_plot_figures_display_as_png_in_notebooks_without_pyplot() -> None:
+    from viz.plots import plot_history
+
+    fig = plot_history({"loss": [1.0, 0.5, 0.25]})
+    png = fig._repr_png_()  # what IPython asks an object for when it displays it
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -14,6 +14,7 @@ strings, and SVG element ids salted with a fixed string instead of a random one)
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import numbers
 import os
@@ -39,13 +40,36 @@ _FORMATS = ("png", "svg")
 _SVG_HASHSALT = "autograd-core"
 
 
+_NOTEBOOK_FIGURE: type | None = None
+
+
+def _notebook_figure_class() -> type:
+    """``matplotlib.figure.Figure`` that also shows itself as a PNG in Jupyter.
+
+    A figure made without pyplot displays as text (``<Figure ...>``) until the
+    notebook switches its inline backend on; ``_repr_png_`` is what IPython
+    asks any object for, so these figures display as pictures either way.
+    """
+    global _NOTEBOOK_FIGURE
+    if _NOTEBOOK_FIGURE is None:
+        from matplotlib.figure import Figure
+
+        class NotebookFigure(Figure):
+            def _repr_png_(self) -> bytes:
+                buf = io.BytesIO()
+                self.savefig(buf, format="png", metadata={"Software": None})
+                return buf.getvalue()
+
+        _NOTEBOOK_FIGURE = NotebookFigure
+    return _NOTEBOOK_FIGURE
+
+
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Any]]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("viz.plots needs matplotlib; install it with: pip install 'autograd-core[plots]'") from None
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = _notebook_figure_class()(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself: savefig works without pyplot or a display
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
