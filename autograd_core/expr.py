@@ -50,7 +50,7 @@ __all__ = [
 
 #: Longest accepted expression, in characters.
 MAX_LENGTH = 1000
-#: Deepest accepted nesting of operations (the syntax tree's height).
+#: Deepest accepted nesting of operations and calls (the syntax tree's height, leaves not counted).
 MAX_DEPTH = 100
 #: Most syntax-tree nodes accepted.
 MAX_NODES = 1000
@@ -243,8 +243,12 @@ class _Checker:
         self.count += 1
         if self.count > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} syntax nodes; split it into smaller ones")
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested more than {MAX_DEPTH} levels deep")
+        if depth > MAX_DEPTH and not isinstance(node, (ast.Constant, ast.Name)):
+            # Operators and calls count, the number or name at the bottom does not, so the
+            # message's count is exact.  x*x*...*x is as deep as -(-(...x)): each * of a chain adds a level.
+            raise ExpressionError(
+                f"expression has more than {MAX_DEPTH} operators chained or nested; split it into smaller expressions"
+            )
         if isinstance(node, ast.Constant):
             try:
                 _number(node)

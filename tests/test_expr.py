@@ -397,7 +397,8 @@ def _balanced_sum(terms: list[str]) -> str:
         # the node limit is shown with a lowered MAX_NODES (a shallow, wide tree).
         (_balanced_sum(["x"] * 64), 100, "more than 100 syntax nodes"),
         (_balanced_sum(["-" * 80 + "x"] * 11), 500, "more than 500 syntax nodes"),
-        ("-" * 101 + "x", None, "nested more than 100 levels"),
+        ("-" * 101 + "x", None, "more than 100 operators chained or nested"),
+        ("*".join(["x"] * 331), None, "more than 100 operators chained or nested"),
         ("(" * 250 + "x" + ")" * 250, None, "nested"),
         ("x" * 1001, None, "more than the limit of 1000"),
     ],
@@ -416,6 +417,11 @@ def test_parse_stops_at_each_limit_after_bounded_work(
 
 def test_parse_accepts_right_at_the_limits() -> None:
     assert parse("-" * 99 + "x").variables == ("x",)  # depth 100
+    # The message counts operators: exactly 100 pass (the leaf at the bottom does not count), 101 do not.
+    assert parse("-" * 100 + "x").variables == ("x",)
+    assert parse("*".join(["x"] * 101)).variables == ("x",)  # 100 chained operators, no parentheses
+    with pytest.raises(ExpressionError, match="more than 100 operators chained or nested"):
+        parse("*".join(["x"] * 102))
     assert parse("x" * 1000).variables == ("x" * 1000,)  # 1000 characters
     wide = _balanced_sum(["-" * 80 + "x"] * 11)  # the reviewer's 891-node graph, 921 characters
     assert len(wide) <= expr_mod.MAX_LENGTH and parse(wide).variables == ("x",)
