@@ -95,6 +95,13 @@ def _fraction(text: str) -> float:
     return v
 
 
+def _number(v: float) -> str:
+    """A number as a user would type it: 1e6, 0.02, 1e-5."""
+    text = f"{v:g}"
+    mantissa, e, exp = text.partition("e")
+    return f"{mantissa}e{int(exp)}" if e else text
+
+
 @dataclass
 class TrainOutcome:
     """What :func:`run_train` produced: the trained model, its history, the training data and the saved file."""
@@ -126,7 +133,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help=f"slope of leaky_relu for x < 0 (default: {LEAKY_SLOPE}, PyTorch's; lecture 05 uses 0.1)",
     )
     p.add_argument("--seed", type=_seed, default=0, help="seed of data, weights and shuffles, >= 0 (default: 0)")
-    p.add_argument("--out", default="model.json", help="where to save the model (default: model.json)")
+    p.add_argument(
+        "--out",
+        default="model.json",
+        help="where to save the model, a .json file, overwritten if it exists (default: model.json)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--no-compile",
@@ -153,8 +164,9 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         A :class:`TrainOutcome`.
 
     Raises:
-        ValueError: for option values the data or the model reject.
-        OSError: if the model cannot be written.
+        ValueError: for option values the data or the model reject, a training run that
+            diverged (nothing is saved then), or a model file that cannot be written
+            (``--out PATH: cannot write: <reason>``).
     """
     out = sys.stdout if out is None else out
     path = Path(args.out)
@@ -163,6 +175,11 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         raise ValueError(f"--out {path}: directory {path.parent} does not exist; create it first")
     if path.is_dir():
         raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'model.json'}")
+    if path.suffix.lower() != ".json":
+        raise ValueError(
+            f"--out {path}: the model is saved as JSON; give a file name ending in .json, "
+            f"such as {path.with_suffix('.json')}"
+        )
     X, y = DATASETS[args.dataset](args.n, noise=args.noise, seed=args.seed)
     if args.dataset == "linear":
         loss, nout = "mse", 1
@@ -182,7 +199,7 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         opt = SGD(model.parameters(), lr=lr, momentum=0.9, schedule=cosine(lr, steps, lr / 10))
     print(
         f"training MLP({X.shape[1]}, {[*args.hidden, nout]}) on {args.dataset} "
-        f"({len(X_train)} train, {len(X_val)} validation) with {args.optimizer}, lr {lr}, loss {loss}",
+        f"({len(X_train)} train, {len(X_val)} validation) with {args.optimizer}, lr {_number(lr)}, loss {loss}",
         file=out,
     )
     history = fit(
@@ -200,7 +217,20 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         # Automatic rather than True: the MLPs and losses built here always compile,
         # and a future model that cannot would still train, eagerly, and say so.
         compile=False if getattr(args, "no_compile", False) else None,
+        # A diverged run cannot recover: stop there rather than train on nan and save nothing useful.
+        stop_on_nonfinite=True,
     )
+    if history.diverged_epoch is not None:
+        bad = history.train_loss[history.diverged_epoch]
+        raise ValueError(
+            f"training diverged at epoch {history.diverged_epoch + 1} (loss {bad}); lower --lr (now {_number(lr)})"
+        )
+    if not all(np.isfinite(p.data) for p in model.parameters()):
+        # The last step of the last epoch can overflow the weights after a finite loss was recorded.
+        raise ValueError(
+            f"training diverged at epoch {history.epochs} (weights nan or inf after its last step); "
+            f"lower --lr (now {_number(lr)})"
+        )
     # History's last train accuracy is a running figure, measured before each step of the
     # last epoch; what the user wants is the final model, scored on both sets after training.
     use = None if history.compiled else False
@@ -220,7 +250,13 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
     else:
         why = "--no-compile" if history.eager_reason == "compile=False" else history.eager_reason
         print(f"trained on the eager path ({why})", file=out)
-    save(model, path)
+    existed = path.exists()
+    try:
+        save(model, path)
+    except OSError as e:
+        raise ValueError(f"--out {path}: cannot write: {e.strerror or e}") from None
+    if existed:
+        print(f"overwriting {path}", file=out)
     print(f"saved model to {path}", file=out)
     return TrainOutcome(model, history, X_train, y_train, path)
 
@@ -232,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments after ``train`` (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success, 2 for a bad option value.
+        The exit status: 0 on success, 2 for a bad option value, a diverged run or an unwritable --out.
     """
     args = build_parser().parse_args(argv)
     try:

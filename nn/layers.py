@@ -624,6 +624,8 @@ class BatchNorm(Module):
     def config(self) -> dict[str, Any]:
         return {"type": "BatchNorm", "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
 
+    _non_negative_state = ("running_var",)  # load_state_dict refuses a negative variance
+
     def _own_state(self) -> dict[str, Any]:
         # PyTorch's BatchNorm1d keys: parameters, then the running-statistics buffers.
         return {

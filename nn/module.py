@@ -124,6 +124,18 @@ class Module:
             for k, (shape, values) in self._state_values().items()
         }
 
+    #: Keys of :meth:`_own_state` whose values must be >= 0 (BatchNorm's ``running_var``).
+    _non_negative_state: tuple[str, ...] = ()
+
+    def _non_negative_ids(self) -> set[int]:
+        """ids of the state Values (in this module and below) that must be >= 0."""
+        out: set[int] = set()
+        for m in self.modules():
+            own = m._own_state() if m._non_negative_state else None
+            for k in m._non_negative_state:
+                out.update(id(v) for v in (own or {}).get(k, ()))
+        return out
+
     def _own_state(self) -> dict[str, Any] | None:
         """Parameters grouped into arrays (lists of Values, or lists of rows); None to recurse instead."""
         return None
@@ -166,8 +178,10 @@ class Module:
             state: a mapping as returned by :meth:`state_dict`.
 
         Raises:
-            TypeError: if ``state`` is not a mapping.
-            ValueError: naming a missing or unexpected key, a wrong shape or a non-finite value.
+            TypeError: if ``state`` is not a mapping, or naming an entry whose dtype is not
+                int or float (strings, bools, complex numbers, objects).
+            ValueError: naming a missing or unexpected key, a wrong shape, a non-finite value,
+                or a negative value where a variance (BatchNorm's ``running_var``) belongs.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state).__name__}")
@@ -178,16 +192,31 @@ class Module:
             raise ValueError(
                 f"state dict does not match {type(self).__name__}: missing keys {missing}, unexpected keys {extra}"
             )
+        non_negative = self._non_negative_ids()
         arrays: dict[str, np.ndarray] = {}
-        for k, (shape, _) in want.items():
+        for k, (shape, values) in want.items():
             try:
-                a = np.asarray(state[k], dtype=np.float64)
+                raw = np.asarray(state[k])
             except (TypeError, ValueError) as e:
                 raise ValueError(f"state dict entry {k!r} is not an array of numbers: {e}") from None
+            if raw.dtype.kind not in "iuf":
+                # Checked, not converted: float64 conversion would turn strings and bools into
+                # numbers and drop imaginary parts, and report None as "non-finite".
+                raise TypeError(
+                    f"state dict entry {k!r} has dtype {raw.dtype}; it must hold real numbers "
+                    "(an int or float array), not strings, bools, complex numbers or objects"
+                )
+            a = raw.astype(np.float64)
             if a.shape != shape:
                 raise ValueError(f"state dict entry {k!r} has shape {list(a.shape)}, expected {list(shape)}")
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"state dict entry {k!r} holds non-finite numbers (nan or inf)")
+            if any(id(v) in non_negative for v in values) and np.any(a < 0):
+                i = int(np.argmax(a.ravel() < 0))
+                raise ValueError(
+                    f"state dict entry {k!r} holds {float(a.ravel()[i])!r} at flat index {i}; it is a variance "
+                    "and must be >= 0"
+                )
             arrays[k] = a
         for k, (_, values) in want.items():
             for p, x in zip(values, arrays[k].ravel().tolist()):

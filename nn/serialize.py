@@ -212,6 +212,13 @@ def _maxout(a: dict[str, Any]) -> _Checked:
     return _linear_shapes(nin, nout * pieces, "linear"), lambda: Maxout(nin, nout, pieces)
 
 
+def _check_variances(running_var: list[Any]) -> None:
+    """BatchNorm's running variances must be >= 0 (evaluation mode takes their square root)."""
+    for i, v in enumerate(running_var):
+        if v < 0:
+            raise _Bad(f"state entry 'running_var'[{i}] is {v!r}; a variance must be >= 0")
+
+
 def _batchnorm(a: dict[str, Any]) -> _Checked:
     n = _int(a, "num_features")
     momentum, eps = _real(a, "momentum", check_momentum), _real(a, "eps", check_eps)
@@ -358,11 +365,16 @@ def load(path: str | os.PathLike[str]) -> Module:
         # single Value is made: a small file cannot make load build a huge model.
         shapes, build = _check_architecture(doc["architecture"], version)
         state = _check_state(doc["state"], shapes)
+        if doc["architecture"]["type"] == "BatchNorm":
+            _check_variances(state["running_var"])
         model = build()
         built = {k: shape for k, (shape, _) in model._state_values().items()}
         if built != shapes:  # the shapes derived above disagree with the class: a bug in this module
             raise RuntimeError(f"nn.load: derived state shapes {shapes} differ from the built model's {built}")
-        model.load_state_dict(state)
+        try:
+            model.load_state_dict(state)
+        except (TypeError, ValueError) as e:  # checked above already; the file is named either way
+            raise _Bad(str(e)) from None
     except _Bad as e:
         raise ValueError(f"cannot load model from {p}: {e}") from None
     return model

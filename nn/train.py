@@ -116,6 +116,8 @@ class History:
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    #: The first epoch (0-based, as best_epoch) whose training loss was nan or inf, or None.
+    diverged_epoch: int | None = None
     #: True when the compiled (traced, batched) path ran, False for the eager one.
     compiled: bool = False
     #: Why the eager path ran (None when compiled), e.g. "the model contains Dropout(p=0.5) ...".
@@ -136,6 +138,7 @@ class History:
             "lr": list(self.lr),
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "diverged_epoch": self.diverged_epoch,
             "compiled": self.compiled,
             "eager_reason": self.eager_reason,
         }
@@ -177,6 +180,53 @@ def _targets(name: str | None, y: np.ndarray) -> list[Any]:
     if name == "cross_entropy":
         return [int(t) for t in y]
     return [float(t) for t in y]
+
+
+def _check_class_labels(y: np.ndarray, n_classes: int, who: str) -> None:
+    """Refuse cross_entropy labels that are not whole numbers in [0, n_classes), naming the first bad one.
+
+    ``int(t)`` would truncate 0.5 or 1.99 to a class silently; a label past the
+    last output would only fail inside the loss, without saying which sample.
+    """
+    t = np.asarray(y, dtype=np.float64)
+    bad = (t != np.floor(t)) | (t < 0)
+    if n_classes >= 2:  # fewer outputs: the loss itself says it needs at least 2 class logits
+        bad |= t >= n_classes
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{who}: y[{i}] = {y[i].item()!r} is not a class index; cross_entropy needs whole numbers "
+            f"in [0, {n_classes}) (one class per model output): fix or drop that label"
+        )
+
+
+def _check_labels(
+    name: str | None,
+    model: Module,
+    ya: np.ndarray,
+    val_xy: tuple[np.ndarray, np.ndarray] | None,
+    Xa: np.ndarray,
+    n_outputs: int | None,
+) -> None:
+    """fit's check of the cross_entropy class labels (training and validation), before any step."""
+    if name != "cross_entropy":
+        return
+    n = n_outputs if n_outputs is not None else _n_outputs(model, Xa[0])
+    _check_class_labels(ya, n, "fit")
+    if val_xy is not None:
+        _check_class_labels(val_xy[1], n, "fit val")
+
+
+def _n_outputs(model: Module, x: np.ndarray) -> int:
+    """Number of outputs of ``model`` for one sample, in evaluation mode, recording no graph."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = model([float(v) for v in x])
+    finally:
+        model.train(was_training)
+    return 1 if isinstance(out, Value) else len(out)
 
 
 def _forward(model: Module, X: np.ndarray) -> list[list[Value]]:
@@ -370,7 +420,7 @@ def _check_targets(name: str | None, fn: LossFn, y: np.ndarray, n_outputs: int) 
 
 
 def _target_array(name: str | None, y: np.ndarray) -> np.ndarray:
-    # The eager mapping (hinge 0 -> -1, class indices truncated to int), as floats for the tape.
+    # The eager mapping (hinge 0 -> -1, class indices as ints, checked whole before), as floats for the tape.
     return np.asarray(_targets(name, y), dtype=np.float64)
 
 
@@ -489,6 +539,8 @@ def evaluate(
     cl = tapes[0] if tapes is not None else None
     if tapes is not None and cl is not None:
         pred = tapes[1]
+        if name == "cross_entropy":
+            _check_class_labels(ya, pred.n_outputs, "evaluate")
         _check_targets(name, fn, ya, pred.n_outputs)
         return _evaluate_tapes(cl, pred, name, Xa, _target_array(name, ya))
     was_training = model.training
@@ -496,6 +548,8 @@ def evaluate(
     try:
         with no_grad():
             outs = _forward(model, Xa)
+            if name == "cross_entropy":
+                _check_class_labels(ya, len(outs[0]), "evaluate")
             value = fn(_preds(name, outs), _targets(name, ya)).data
     finally:
         model.train(was_training)
@@ -552,6 +606,7 @@ def fit(
     progress: bool = True,
     seed: int = 0,
     compile: bool | None = None,
+    stop_on_nonfinite: bool = False,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; see the module docstring for one epoch.
 
@@ -561,7 +616,8 @@ def fit(
         y: targets, shape (n,): 0/1 labels (``bce``, ``bce_with_logits``, ``hinge``), class indices
             (``cross_entropy``) or real numbers (``mse``, ``l1``).
         loss: a name of :data:`LOSSES` or a callable ``(preds, targets) -> Value``.
-        optimizer: an :class:`nn.optim.Optimizer` over the model's parameters.
+        optimizer: an :class:`nn.optim.Optimizer` over the model's parameters
+            (``SGD(model.parameters(), lr)``); one holding none of them is refused.
         epochs: number of passes over the training set.
         batch_size: samples per step; None for full-batch descent, 1 for stochastic descent.
         val: validation data ``(X_val, y_val)``.
@@ -577,6 +633,10 @@ def fit(
             eagerly otherwise; ``History.compiled`` and ``History.eager_reason``
             say which ran.  Both give the same history and weights up to float
             rounding.
+        stop_on_nonfinite: stop after the first epoch whose training loss is nan
+            or inf (Keras's ``TerminateOnNaN``); by default fit runs every epoch,
+            as PyTorch's loops do.  Either way ``History.diverged_epoch`` names
+            that epoch.
 
     Returns:
         A :class:`History`.
@@ -586,19 +646,34 @@ def fit(
             ValueError also for ``compile=True`` with a model or loss that
             cannot be compiled (a custom loss, ``bce`` without a sigmoid output,
             detect_anomaly on, active Dropout,
-            BatchNorm, data-dependent branches), naming the reason.
+            BatchNorm, data-dependent branches), naming the reason; ValueError also
+            when the optimizer holds none of the model's parameters.
+
+    By default fit does not stop on a non-finite loss (neither does PyTorch): a
+    diverged run shows as nan or inf in ``History.train_loss`` and as
+    ``History.diverged_epoch``; ``stop_on_nonfinite=True`` ends it there.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit needs an nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer, got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if own and not any(id(p) in own for p in optimizer.params):
+        raise ValueError(
+            f"the optimizer holds none of the model's {len(own)} parameters (it was built on another model's, "
+            f"or on copies), so fit would train nothing; build it on this model: "
+            f"optimizer={type(optimizer).__name__}(model.parameters(), ...)"
+        )
     name, fn = _loss_fn(loss)
     Xa, ya = _as_xy(X, y, "fit")
+    y_given = ya  # before val_split reorders it, so label errors name the caller's index
     epochs = _positive_int("epochs", epochs)
     l1, l2 = _non_negative("l1", l1), _non_negative("l2", l2)
     seed = check_seed(seed)
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size)
+    if not isinstance(stop_on_nonfinite, bool):
+        raise TypeError(f"stop_on_nonfinite must be True or False, got {stop_on_nonfinite!r}")
     if val is not None and val_split is not None:
         raise ValueError("pass either val or val_split, not both")
     if val_split is not None:
@@ -635,10 +710,13 @@ def fit(
                 eval_loss, eval_pred = _trace(model, name, Xa.shape[1], training=False)
                 assert eval_loss is not None  # traced with a loss name
                 eval_cl = eval_loss
+            _check_labels(name, model, y_given, val_xy, Xa, pred.n_outputs)
             _check_targets(name, fn, ya, pred.n_outputs)
             if val_xy is not None:
                 _check_targets(name, fn, val_xy[1], pred.n_outputs)
             paths = _Paths(cl, pred, eval_cl, eval_pred)
+        else:
+            _check_labels(name, model, y_given, val_xy, Xa, None)
         history = _fit_loop(
             model,
             Xa,
@@ -656,6 +734,7 @@ def fit(
             progress,
             seed,
             paths,
+            stop_on_nonfinite,
         )
     history.compiled, history.eager_reason = paths is not None, reason
     return history
@@ -688,6 +767,7 @@ def _fit_loop(
     progress: bool,
     seed: int,
     paths: _Paths | None,
+    stop_on_nonfinite: bool = False,
 ) -> History:
     """The epochs of :func:`fit`, with every argument checked; compiled when ``paths`` is given."""
     params = model.parameters()
@@ -707,6 +787,8 @@ def _fit_loop(
         history.train_loss.append(total / seen)
         history.train_accuracy.append(None if correct is None else correct / seen)
         history.lr.append(optimizer.lr)
+        if history.diverged_epoch is None and not math.isfinite(history.train_loss[-1]):
+            history.diverged_epoch = epoch
         postfix = {"loss": f"{history.train_loss[-1]:.4g}"}
         if val_xy is not None:
             if paths is None or val_t is None:
@@ -727,6 +809,8 @@ def _fit_loop(
                         history.stopped_early = True
                         break
         bar.set_postfix(postfix)
+        if stop_on_nonfinite and history.diverged_epoch is not None:
+            break  # after this epoch's validation, so every list of History has one entry per epoch
     bar.close()
     if early_stopping is not None and history.best_epoch is not None:
         for p, w in zip(params, best_weights):

@@ -102,7 +102,12 @@ def parse_bindings(items: Sequence[str]) -> dict[str, float]:
 def _add_expr_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", nargs="?", help="the expression, e.g. '(x+y)*z' (quote it for the shell)")
     p.add_argument(
-        "--at", nargs="+", default=[], metavar="NAME=VALUE", help="the value of every variable, e.g. --at x=1 y=-3"
+        "--at",
+        nargs="+",
+        action="extend",  # --at x=1 --at y=2 adds up; a name given twice is an error, not a silent replacement
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of every variable, e.g. --at x=1 y=-3",
     )
 
 
@@ -403,7 +408,22 @@ def _nn_cli() -> Any:
     return module
 
 
+def _plot_paths(model_path: Path) -> tuple[Path, Path]:
+    """Where the plots go, next to the model: ``m.json`` -> ``m.loss.png``, ``m.boundary.png``."""
+    stem = model_path.with_suffix("")
+    return stem.with_name(stem.name + ".loss.png"), stem.with_name(stem.name + ".boundary.png")
+
+
 def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    # Checked before training, next to nn.cli's checks of --out: a plot path that is a
+    # directory would otherwise fail only after the model was trained and saved.
+    requested = getattr(args, "out", None)
+    if requested is not None:
+        for plot in _plot_paths(Path(requested)):
+            if plot.is_dir():
+                raise CliError(
+                    f"--out {requested}: {plot} (where the plot goes) is a directory; move it or choose another --out"
+                )
     outcome = _nn_cli().run_train(args)
     model_path = Path(outcome.out_path)
     try:
@@ -414,17 +434,18 @@ def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     from .plots import plot_decision_boundary, plot_history
 
-    stem = model_path.with_suffix("")
-    loss_path = stem.with_name(stem.name + ".loss.png")
-    plot_history(outcome.history, path=loss_path)
-    print(f"wrote {loss_path}", file=out)
-    import numpy as np
+    loss_path, boundary_path = _plot_paths(model_path)
+    try:
+        plot_history(outcome.history, path=loss_path)
+        print(f"wrote {loss_path}", file=out)
+        import numpy as np
 
-    X = np.asarray(outcome.X_train, dtype=float)
-    if X.ndim == 2 and X.shape[1] == 2:
-        boundary_path = stem.with_name(stem.name + ".boundary.png")
-        plot_decision_boundary(outcome.model, X, outcome.y_train, path=boundary_path)
-        print(f"wrote {boundary_path}", file=out)
+        X = np.asarray(outcome.X_train, dtype=float)
+        if X.ndim == 2 and X.shape[1] == 2:
+            plot_decision_boundary(outcome.model, X, outcome.y_train, path=boundary_path)
+            print(f"wrote {boundary_path}", file=out)
+    except OSError as e:
+        raise CliError(f"--out {model_path}: cannot write: {e.strerror or e} ({e.filename or 'a plot'})") from None
     return 0
 
 
@@ -454,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ValueError, TypeError) as e:
             # nn.cli reports bad option values (an unknown dataset, a negative rate) this way.
             raise CliError(str(e)) from None
+        except OSError as e:
+            # nn.cli reports an unwritable --out as a ValueError; this is the last resort for any other write.
+            raise CliError(f"--out {getattr(args, 'out', '?')}: cannot write: {e.strerror or e}") from None
     except (CliError, ExpressionError) as e:
         _fail(str(e))
         return 2
