@@ -52,15 +52,16 @@ def _notebook_figure_class() -> type:
     """
     global _NOTEBOOK_FIGURE
     if _NOTEBOOK_FIGURE is None:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure as MplFigure
 
-        class NotebookFigure(Figure):
+        # Named Figure so that it reads as one: <Figure size 640x480 with 1 Axes>.
+        class Figure(MplFigure):
             def _repr_png_(self) -> bytes:
                 buf = io.BytesIO()
                 self.savefig(buf, format="png", metadata={"Software": None})
                 return buf.getvalue()
 
-        _NOTEBOOK_FIGURE = NotebookFigure
+        _NOTEBOOK_FIGURE = Figure
     return _NOTEBOOK_FIGURE
 
 
