@@ -610,6 +610,11 @@ def fit(
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; see the module docstring for one epoch.
 
+    Python's cyclic garbage collector is paused while ``fit`` runs and restored
+    afterwards: the graphs it builds hold no reference cycles, so reference
+    counting frees them, and the collector would otherwise re-scan every live
+    node many times per step.
+
     Args:
         model: a Module mapping one sample (list of floats) to a list of outputs.
         X: training samples, shape (n, features).
