@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -41,44 +41,28 @@ def _widths(text: str) -> list[int]:
     return widths
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {v}")
-    return v
+def _number_arg(kind: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``kind(text)`` if ``ok`` accepts it, else the error "<expected>, got '<text>'"."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+        return v
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return v
-
-
-def _non_negative(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not 0 <= v < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return v
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an int >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be an int >= 0, got {v}")
-    return v
+_INF = float("inf")
+# The comparisons are written so that nan fails every check.
+_positive_int = _number_arg(int, lambda v: v >= 1, "expected a positive int")
+_positive_float = _number_arg(float, lambda v: 0 < v < _INF, "expected a positive finite number")
+_non_negative = _number_arg(float, lambda v: 0 <= v < _INF, "expected a finite number >= 0")
+_fraction = _number_arg(float, lambda v: 0 < v < 1, "expected a fraction in (0, 1)")
+_seed = _number_arg(int, lambda v: v >= 0, "--seed must be an int >= 0")
 
 
 def _slope(text: str) -> float:
@@ -86,13 +70,6 @@ def _slope(text: str) -> float:
         return check_negative_slope(float(text))
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"--negative-slope: {e}") from None
-
-
-def _fraction(text: str) -> float:
-    v = _positive_float(text)
-    if v >= 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {text!r}")
-    return v
 
 
 def _number(v: float) -> str:
