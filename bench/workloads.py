@@ -13,23 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from nn.data import make_moons
+
 
 def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles, labels -1/+1 (micrograd's demo data, generated here)."""
-    rng = np.random.default_rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0, np.pi, n_out)
-    t_in = np.linspace(0, np.pi, n_in)
-    X = np.vstack(
-        [
-            np.column_stack([np.cos(t_out), np.sin(t_out)]),
-            np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
-        ]
-    )
-    X += rng.normal(scale=noise, size=X.shape)
-    y = np.hstack([-np.ones(n_out), np.ones(n_in)])
-    return X, y
+    """micrograd's demo data: ``nn.data.make_moons`` with its 0/1 labels as -1/+1 for the max-margin loss."""
+    X, y = make_moons(n, noise=noise, seed=seed)
+    return X, np.where(y == 1, 1.0, -1.0)
 
 
 class MLP:
