@@ -43,6 +43,7 @@ from workloads import MLP, moons, w1_step  # noqa: E402
 
 from autograd_core import Value  # noqa: E402
 from autograd_core.compile import compile_loss, compile_model  # noqa: E402
+from nn.optim import Adam  # noqa: E402
 
 try:
     from micrograd.engine import Value as MicrogradValue
@@ -179,25 +180,6 @@ def spiral(n: int = 1000, turns: float = 1.25, noise: float = 0.03, seed: int = 
     return X, np.where(arm == 1, 1.0, -1.0)
 
 
-class Adam:
-    """Adam on a list of Values (the bench's own; kept here so the bench does not depend on nn)."""
-
-    def __init__(self, params: list[Value], lr: float) -> None:
-        self.params, self.lr, self.k = params, lr, 0
-        self.m = [0.0] * len(params)
-        self.v = [0.0] * len(params)
-
-    def step(self) -> None:
-        b1, b2 = 0.9, 0.999
-        self.k += 1
-        a = self.lr * (1 - b2**self.k) ** 0.5 / (1 - b1**self.k)
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self.m[i] = b1 * self.m[i] + (1 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
-            p.data -= a * self.m[i] / (self.v[i] ** 0.5 + 1e-8)
-
-
 def eager_spiral_step(model: MLP, X: np.ndarray, y: np.ndarray, opt: Adam) -> float:
     """One full-batch eager step of the spiral task (the same loss as the compiled one).
 
@@ -208,8 +190,7 @@ def eager_spiral_step(model: MLP, X: np.ndarray, y: np.ndarray, opt: Adam) -> fl
     for term in losses[1:]:
         total = total + term
     loss = total * (1.0 / len(losses))
-    for p in opt.params:
-        p.grad = 0.0
+    opt.zero_grad()
     loss.backward()
     opt.step()
     return loss.data
@@ -226,8 +207,7 @@ def bench_spiral(eager_steps: int, max_steps: int = 2000) -> dict[str, float]:
     opt = Adam(model.parameters(), lr=0.01)
     acc, steps = 0.0, 0
     while steps < max_steps:
-        for p in opt.params:
-            p.grad = 0.0
+        opt.zero_grad()
         loss.compiled.value_and_grad(args)
         opt.step()
         steps += 1
