@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from autograd_core.expr import MAX_LENGTH, ExpressionError, parse
+from viz.cli.expr import MAX_LENGTH, ExpressionError, parse
 
 
 def _balanced_sum(terms: list[str]) -> str:

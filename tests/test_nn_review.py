@@ -12,7 +12,9 @@ import pytest
 
 import nn
 from autograd_core import AnomalyError, Value, detect_anomaly
-from nn import cli, data, optim, train
+from nn import data, optim, train
+from viz.cli import build_parser
+from viz.cli.train import run_train
 
 
 def _saturated_bce_model() -> tuple[nn.MLP, np.ndarray, np.ndarray]:
@@ -219,10 +221,10 @@ def test_global_random_and_numpy_rng_states_are_untouched(tmp_path: Path) -> Non
     nn.save(m, tmp_path / "m.json")
     nn.load(tmp_path / "m.json")
     unchanged()
-    args = cli.build_parser().parse_args(["--n", "30", "--hidden", "3", "--epochs", "1", "--no-progress",
+    args = build_parser().parse_args(["train", "--n", "30", "--hidden", "3", "--epochs", "1", "--no-progress",
                                           "--out", str(tmp_path / "c.json")])  # fmt: skip
     assert isinstance(args, argparse.Namespace)
-    cli.run_train(args, out=open(tmp_path / "log.txt", "w"))  # noqa: SIM115
+    run_train(args, out=open(tmp_path / "log.txt", "w"))  # noqa: SIM115
     unchanged()
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn import cli, optim
+from nn import optim
 from viz.cli import main as console_main
 
 X3 = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -79,9 +79,9 @@ def test_unwritable_out_is_exit_2_with_the_reason(
     def refuse(model: object, path: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(cli, "save", refuse)
+    monkeypatch.setattr(nn, "save", refuse)
     out = tmp_path / "m.json"
-    assert cli.main(_train_argv(out)) == 2
+    assert console_main(["train", *_train_argv(out)]) == 2
     err = capsys.readouterr().err
     assert f"--out {out}: cannot write: Permission denied" in err and "Traceback" not in err
     assert console_main(["train", *_train_argv(out)]) == 2
@@ -172,17 +172,17 @@ def test_load_state_dict_refuses_non_real_dtypes(bad: np.ndarray) -> None:
 
 def test_out_must_end_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "model.txt"
-    assert cli.main(_train_argv(out)) == 2
+    assert console_main(["train", *_train_argv(out)]) == 2
     assert f"--out {out}: the model is saved as JSON; give a file name ending in .json" in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_out_that_exists_is_overwritten_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "m.json"
-    assert cli.main(_train_argv(out)) == 0
+    assert console_main(["train", *_train_argv(out)]) == 0
     assert "overwriting" not in capsys.readouterr().out
     out.write_text("old")
-    assert cli.main(_train_argv(out)) == 0
+    assert console_main(["train", *_train_argv(out)]) == 0
     assert f"overwriting {out}\nsaved model to {out}" in capsys.readouterr().out
     assert isinstance(nn.load(out), nn.MLP)
 
@@ -211,7 +211,7 @@ def test_train_command_stops_at_divergence_and_saves_nothing(
 ) -> None:
     out = tmp_path / "m.json"
     argv = ["--n", "40", "--epochs", "30", "--optimizer", "sgd", "--lr", "1e6", "--no-progress", "--out", str(out)]
-    assert cli.main(argv) == 2
+    assert console_main(["train", *argv]) == 2
     captured = capsys.readouterr()
     found = re.search(r"training diverged at epoch (\d+) \(loss (nan|inf)\); lower --lr \(now 1e6\)$", captured.err)
     assert found is not None, captured.err

@@ -31,4 +31,5 @@ def test_wheel_contains_all_three_packages(tmp_path: Path) -> None:
     for pkg in ("autograd_core", "nn", "viz"):
         assert f"{pkg}/__init__.py" in names, f"{pkg} missing from {wheels[0].name}"
     assert "autograd_core/ops.py" in names
+    assert "viz/cli/__init__.py" in names and "viz/cli/expr.py" in names  # a subpackage is listed on its own
     assert not any(n.startswith(("tests/", "bench/", "notebooks/")) for n in names)

@@ -1,13 +1,18 @@
-"""The ``train`` command: train an MLP on a built-in data set, report accuracy, save the model.
+"""``autograd-core train``: train an MLP on a built-in data set, report accuracy, save it, draw it.
 
-``autograd-core train --dataset moons --hidden 16,16 --epochs 40`` (the
-console script in :mod:`viz.cli`) calls :func:`add_train_arguments` and
-:func:`run_train`, then draws the loss curve and the decision boundary;
-``python -m nn.cli`` (:func:`main`) trains without the plots.  The loss
-follows the data set: ``bce_with_logits`` for two classes, ``cross_entropy``
-for more, ``mse`` for the ``linear`` regression.  Training runs on the
-compiled path of :func:`nn.fit` (the model traced once, each batch replayed
-with numpy); ``--no-compile`` trains on the eager engine instead.
+``autograd-core train --dataset moons --hidden 16,16 --epochs 40 --out model.json``
+trains with :func:`nn.fit`, prints the final model's loss and accuracy on the
+training and validation sets, saves the model with :func:`nn.save`, then writes
+the loss curve and, for 2-D data, the decision boundary as PNG next to it
+(``model.loss.png``, ``model.boundary.png``; skipped with a note when matplotlib
+is missing).  The loss follows the data set: ``bce_with_logits`` for two
+classes, ``cross_entropy`` for more, ``mse`` for the ``linear`` regression.
+Training runs on the compiled path of :func:`nn.fit` (the model traced once,
+each batch replayed with numpy); ``--no-compile`` trains on the eager engine.
+
+Only nn's public API is used.  ``nn`` is imported inside the functions that
+need it, as matplotlib is: the other commands (``grad``, ``graph``, ``check``)
+never load the training stack.  That is no cycle: nn does not import viz.
 """
 
 from __future__ import annotations
@@ -15,20 +20,20 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from .data import DATASETS, train_test_split
-from .layers import ACTIVATIONS, LEAKY_SLOPE, MLP, check_negative_slope
-from .optim import SGD, Adam, Optimizer, cosine
-from .serialize import save
-from .train import History, evaluate, fit
+from .. import plots
+from .command import PROG, CliError, Command
 
-__all__ = ["add_train_arguments", "run_train", "TrainOutcome", "build_parser", "main"]
+if TYPE_CHECKING:
+    import nn
+
+__all__ = ["COMMAND", "TrainOutcome", "add_arguments", "run_train", "run", "plot_paths"]
 
 
 def _widths(text: str) -> list[int]:
@@ -66,8 +71,10 @@ _seed = _number_arg(int, lambda v: v >= 0, "--seed must be an int >= 0")
 
 
 def _slope(text: str) -> float:
+    import nn.layers
+
     try:
-        return check_negative_slope(float(text))
+        return nn.layers.check_negative_slope(float(text))
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"--negative-slope: {e}") from None
 
@@ -83,20 +90,24 @@ def _number(v: float) -> str:
 class TrainOutcome:
     """What :func:`run_train` produced: the trained model, its history, the training data and the saved file."""
 
-    model: MLP
-    history: History
+    model: nn.MLP
+    history: nn.History
     X_train: np.ndarray
     y_train: np.ndarray
     out_path: Path
 
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """Add the options of the ``train`` command to ``p`` (used by ``autograd-core train``)."""
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="data set (default: moons)")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of the ``train`` command to ``p``."""
+    import nn.layers
+
+    p.add_argument("--dataset", choices=sorted(nn.data.DATASETS), default="moons", help="data set (default: moons)")
     p.add_argument("--n", type=_positive_int, default=200, help="number of samples (default: 200)")
     p.add_argument("--noise", type=_non_negative, default=0.1, help="data noise (default: 0.1)")
     p.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden widths, e.g. 16,16 (default)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (default: relu)")
+    p.add_argument(
+        "--activation", choices=nn.layers.ACTIVATIONS, default="relu", help="hidden activation (default: relu)"
+    )
     p.add_argument("--epochs", type=_positive_int, default=40, help="passes over the data (default: 40)")
     p.add_argument("--batch-size", type=_positive_int, default=20, help="samples per step (default: 20)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="optimizer (default: adam)")
@@ -106,8 +117,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--negative-slope",
         type=_slope,
-        default=LEAKY_SLOPE,
-        help=f"slope of leaky_relu for x < 0 (default: {LEAKY_SLOPE}, PyTorch's; lecture 05 uses 0.1)",
+        default=nn.layers.LEAKY_SLOPE,
+        help=f"slope of leaky_relu for x < 0 (default: {nn.layers.LEAKY_SLOPE}, PyTorch's; lecture 05 uses 0.1)",
     )
     p.add_argument("--seed", type=_seed, default=0, help="seed of data, weights and shuffles, >= 0 (default: 0)")
     p.add_argument(
@@ -123,15 +134,27 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(prog: str = "autograd-core train") -> argparse.ArgumentParser:
-    """The argument parser of the ``train`` command on its own."""
-    p = argparse.ArgumentParser(prog=prog, description="Train an MLP on a built-in data set and save it.")
-    add_train_arguments(p)
-    return p
+def _check_out(path: Path) -> None:
+    """Checked before training, so a typo in --out does not cost a training run."""
+    if not path.parent.is_dir():
+        raise ValueError(f"--out {path}: directory {path.parent} does not exist; create it first")
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'model.json'}")
+    if path.suffix.lower() != ".json":
+        raise ValueError(
+            f"--out {path}: the model is saved as JSON; give a file name ending in .json, "
+            f"such as {path.with_suffix('.json')}"
+        )
+    # A plot path that is a directory would otherwise fail only after the model was trained and saved.
+    for plot in plot_paths(path):
+        if plot.is_dir():
+            raise ValueError(
+                f"--out {path}: {plot} (where the plot goes) is a directory; move it or choose another --out"
+            )
 
 
 def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutcome:
-    """Train as ``args`` (from :func:`add_train_arguments`) say, print the result and save the model.
+    """Train as ``args`` (from :func:`add_arguments`) say, print the result and save the model.
 
     Args:
         args: the parsed options.
@@ -145,41 +168,39 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
             diverged (nothing is saved then), or a model file that cannot be written
             (``--out PATH: cannot write: <reason>``).
     """
+    import nn
+
     out = sys.stdout if out is None else out
     path = Path(args.out)
-    # Checked before training, so a typo in --out does not cost a training run.
-    if not path.parent.is_dir():
-        raise ValueError(f"--out {path}: directory {path.parent} does not exist; create it first")
-    if path.is_dir():
-        raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'model.json'}")
-    if path.suffix.lower() != ".json":
-        raise ValueError(
-            f"--out {path}: the model is saved as JSON; give a file name ending in .json, "
-            f"such as {path.with_suffix('.json')}"
-        )
-    X, y = DATASETS[args.dataset](args.n, noise=args.noise, seed=args.seed)
+    _check_out(path)
+    X, y = nn.data.DATASETS[args.dataset](args.n, noise=args.noise, seed=args.seed)
     if args.dataset == "linear":
         loss, nout = "mse", 1
     else:
         classes = int(np.max(y)) + 1
         loss, nout = ("bce_with_logits", 1) if classes == 2 else ("cross_entropy", classes)
-    X_train, X_val, y_train, y_val = train_test_split(X, y, args.val_split, args.seed)
-    slope = getattr(args, "negative_slope", LEAKY_SLOPE)
-    model = MLP(X.shape[1], [*args.hidden, nout], args.activation, negative_slope=slope, rng=random.Random(args.seed))
+    X_train, X_val, y_train, y_val = nn.data.train_test_split(X, y, args.val_split, args.seed)
+    model = nn.MLP(
+        X.shape[1],
+        [*args.hidden, nout],
+        args.activation,
+        negative_slope=args.negative_slope,
+        rng=random.Random(args.seed),
+    )
     steps = args.epochs * -(-len(X_train) // args.batch_size)
-    opt: Optimizer
+    opt: nn.optim.Optimizer
     if args.optimizer == "adam":
         lr = args.lr if args.lr is not None else 0.02
-        opt = Adam(model.parameters(), lr=lr, schedule=cosine(lr, steps, lr / 10))
+        opt = nn.optim.Adam(model.parameters(), lr=lr, schedule=nn.optim.cosine(lr, steps, lr / 10))
     else:
         lr = args.lr if args.lr is not None else 0.1
-        opt = SGD(model.parameters(), lr=lr, momentum=0.9, schedule=cosine(lr, steps, lr / 10))
+        opt = nn.optim.SGD(model.parameters(), lr=lr, momentum=0.9, schedule=nn.optim.cosine(lr, steps, lr / 10))
     print(
         f"training MLP({X.shape[1]}, {[*args.hidden, nout]}) on {args.dataset} "
         f"({len(X_train)} train, {len(X_val)} validation) with {args.optimizer}, lr {_number(lr)}, loss {loss}",
         file=out,
     )
-    history = fit(
+    history = nn.fit(
         model,
         X_train,
         y_train,
@@ -193,7 +214,7 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         seed=args.seed,
         # Automatic rather than True: the MLPs and losses built here always compile,
         # and a future model that cannot would still train, eagerly, and say so.
-        compile=False if getattr(args, "no_compile", False) else None,
+        compile=False if args.no_compile else None,
         # A diverged run cannot recover: stop there rather than train on nan and save nothing useful.
         stop_on_nonfinite=True,
     )
@@ -211,8 +232,8 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
     # History's last train accuracy is a running figure, measured before each step of the
     # last epoch; what the user wants is the final model, scored on both sets after training.
     use = None if history.compiled else False
-    tr = evaluate(model, X_train, y_train, loss=loss, compile=use)
-    va = evaluate(model, X_val, y_val, loss=loss, compile=use)
+    tr = nn.evaluate(model, X_train, y_train, loss=loss, compile=use)
+    va = nn.evaluate(model, X_val, y_val, loss=loss, compile=use)
     tl, vl = float(tr["loss"] or 0.0), float(va["loss"] or 0.0)
     if tr["accuracy"] is not None and va["accuracy"] is not None:
         print(
@@ -229,7 +250,7 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         print(f"trained on the eager path ({why})", file=out)
     existed = path.exists()
     try:
-        save(model, path)
+        nn.save(model, path)
     except OSError as e:
         raise ValueError(f"--out {path}: cannot write: {e.strerror or e}") from None
     if existed:
@@ -238,23 +259,49 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
     return TrainOutcome(model, history, X_train, y_train, path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``train`` command on its own (``python -m nn.cli``).
+def plot_paths(model_path: Path) -> tuple[Path, Path]:
+    """Where the plots go, next to the model: ``m.json`` -> ``m.loss.png``, ``m.boundary.png``."""
+    stem = model_path.with_suffix("")
+    return stem.with_name(stem.name + ".loss.png"), stem.with_name(stem.name + ".boundary.png")
 
-    Args:
-        argv: the arguments after ``train`` (default: ``sys.argv[1:]``).
 
-    Returns:
-        The exit status: 0 on success, 2 for a bad option value, a diverged run or an unwritable --out.
-    """
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Train and save (:func:`run_train`), then draw the loss curve and the decision boundary."""
     try:
-        run_train(args)
+        return _train_and_plot(args, out)
     except (ValueError, TypeError) as e:
-        print(f"autograd-core train: error: {e}", file=sys.stderr)
-        return 2
+        # nn and run_train report bad option values, divergence and an unwritable --out this way.
+        raise CliError(str(e)) from None
+    except OSError as e:
+        # run_train reports an unwritable --out as a ValueError; this is the last resort for any other write.
+        raise CliError(f"--out {args.out}: cannot write: {e.strerror or e}") from None
+
+
+def _train_and_plot(args: argparse.Namespace, out: TextIO) -> int:
+    outcome = run_train(args, out)
+    try:
+        import matplotlib  # noqa: F401  (an optional extra: training still succeeded without it)
+    except ImportError:
+        hint = "install matplotlib (pip install 'autograd-core[plots]')"
+        print(f"{PROG}: note: no plots written: {hint}", file=sys.stderr)
+        return 0
+    loss_path, boundary_path = plot_paths(outcome.out_path)
+    try:
+        plots.plot_history(outcome.history, path=loss_path)
+        print(f"wrote {loss_path}", file=out)
+        X = np.asarray(outcome.X_train, dtype=float)
+        if X.ndim == 2 and X.shape[1] == 2:
+            plots.plot_decision_boundary(outcome.model, X, outcome.y_train, path=boundary_path)
+            print(f"wrote {boundary_path}", file=out)
+    except OSError as e:
+        reason = f"{e.strerror or e} ({e.filename or 'a plot'})"
+        raise CliError(f"--out {outcome.out_path}: cannot write: {reason}") from None
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+COMMAND = Command(
+    name="train",
+    help="train an MLP (options: autograd-core train --help)",
+    add_arguments=add_arguments,
+    run=run,
+)

@@ -1,4 +1,4 @@
-"""Tests of the safe expression parser ``autograd_core.expr``."""
+"""Tests of the safe expression parser ``viz.cli.expr``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_core import Value, grad, ops
-from autograd_core import expr as expr_mod
-from autograd_core.expr import ExpressionError, functions, parse
+from viz.cli import expr as expr_mod
+from viz.cli.expr import ExpressionError, functions, parse
 
 # --- what it accepts, against float math written out by hand ---------------------------
 
@@ -194,7 +194,7 @@ def test_parse_no_syntax_warning_on_stderr_in_a_fresh_process() -> None:
     # Python prints "<unknown>:1: SyntaxWarning: invalid decimal literal" once per process
     # under the default filters; the parser must keep it off stderr.
     code = (
-        "from autograd_core.expr import parse, ExpressionError\n"
+        "from viz.cli.expr import parse, ExpressionError\n"
         "for t in ('1if x else 0', '0x1for'):\n"
         "    try: parse(t)\n"
         "    except ExpressionError as e: print(e)\n"

@@ -1,4 +1,4 @@
-"""A safe parser for scalar expressions such as ``tanh(x*w + b)`` or ``-x**3``.
+"""A safe parser for scalar expressions such as ``tanh(x*w + b)`` or ``-x**3``, for the command line.
 
 :func:`parse` turns text into an :class:`Expression` whose variables can be
 bound to numbers or :class:`~autograd_core.value.Value` nodes to build a
@@ -33,9 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ops
-from ._state import no_grad
-from .value import Value, applier
+from autograd_core import Value, no_grad, ops
+from autograd_core.value import applier
 
 __all__ = [
     "ExpressionError",

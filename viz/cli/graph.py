@@ -1,0 +1,115 @@
+"""``autograd-core graph EXPR --at x=1 y=-3 [-o graph.svg]``: value, gradients and the computation graph.
+
+Prints the value and the gradient with respect to every variable; with ``-o``
+it also draws the graph: ``FILE.svg`` (with ``FILE.dot`` beside it, Graphviz
+needed) or ``FILE.dot`` (the DOT source only, no Graphviz needed).  Exit status
+1 when Graphviz's ``dot`` is missing, fails or times out (the values are
+printed and the ``.dot`` file is written then).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from autograd_core.atomic import atomic_write
+
+from ..dot import DEFAULT_MAX_NODES, draw_dot
+from ..render import GraphvizNotFoundError, render_svg
+from ..trace import trace
+from .command import CliError, Command, fail, fmt
+from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
+
+__all__ = ["COMMAND", "EXAMPLE"]
+
+EXAMPLE = "autograd-core graph '(x+y)*z' --at x=1 y=-3 z=4 -o graph.svg"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_expression_arguments(p)
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the graph here: FILE.svg (with FILE.dot beside it) or FILE.dot"
+    )
+    p.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"], help="layout direction")
+
+
+def output_path(text: str) -> Path:
+    """Check ``-o`` before anything is computed or written.
+
+    Raises:
+        CliError: for an empty name, a suffix other than ``.svg``/``.dot``, a
+            path (or the ``.dot`` beside an ``.svg``) that is a directory, or a
+            directory that does not exist.
+    """
+    if not text.strip():
+        raise CliError("-o needs a file name ending in .svg or .dot, for example -o graph.svg")
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise CliError(f"-o {path}: is a directory; give a file name ending in .svg or .dot, e.g. {path / 'graph.svg'}")
+    if suffix not in (".svg", ".dot"):
+        got = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise CliError(f"-o {path}: the file name must end in .svg (SVG, with the .dot beside it) or .dot, got {got}")
+    if not path.parent.is_dir():
+        raise CliError(f"-o {path}: directory {path.parent} does not exist; create it first")
+    beside = path.with_suffix(".dot")
+    if suffix == ".svg" and beside.is_dir():
+        raise CliError(f"-o {path}: {beside}, where the DOT source goes, is a directory; choose another name")
+    return path
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    path = output_path(args.output) if args.output is not None else None
+    expr, point = expression_and_point(args, EXAMPLE)
+    xs = leaves(expr, point)
+    f = expr(*xs)
+    if not f.label:
+        f.label = "f"
+    f.backward()
+    graph = None
+    if path is not None:
+        # Refused before anything is printed: the user asked for a drawing that cannot be made.
+        n = len(trace(f).nodes)
+        if n > DEFAULT_MAX_NODES:
+            raise CliError(
+                f"-o {path}: the graph has {n} nodes, more than the {DEFAULT_MAX_NODES} that are drawn; "
+                "draw a smaller expression, or leave out -o to get the values only"
+            )
+        graph = draw_dot(f, rankdir=args.rankdir)
+    print_header(expr, point, out)
+    print(f"f = {fmt(f.data)}", file=out)
+    for x in xs:
+        print(f"df/d{x.label} = {fmt(x.grad)}", file=out)
+    if path is None or graph is None:
+        return 0
+    try:
+        if path.suffix.lower() == ".dot":
+            atomic_write(path, graph.source)
+            print(f"wrote {path}", file=out)
+            return 0
+        svg = render_svg(graph, path)
+    except GraphvizNotFoundError as e:
+        fail(
+            "Graphviz's dot program is not on PATH, so no SVG was written; install Graphviz "
+            "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
+            f"conda: conda install -c conda-forge graphviz), then run: {e.command}"
+        )
+        return 1
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise CliError(f"-o {path}: cannot write in {path.parent}: {reason}; choose a writable place") from None
+    except RuntimeError as e:  # dot failed or timed out
+        fail(f"-o {path}: {e}")
+        return 1
+    print(f"wrote {svg} and {svg.with_suffix('.dot')}", file=out)
+    return 0
+
+
+COMMAND = Command(
+    name="graph",
+    help="value, gradients and the computation graph as SVG",
+    add_arguments=add_arguments,
+    run=run,
+    allow_abbrev=False,
+)
