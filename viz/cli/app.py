@@ -67,7 +67,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         fail(str(e))
         return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
