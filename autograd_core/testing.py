@@ -29,7 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as e:  # pragma: no cover - exercised in a subprocess test
+    if e.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "autograd_core.testing needs hypothesis, which is not installed; "
+        "install the testing extra: pip install 'autograd-core[testing]' (or: pip install hypothesis)",
+        name="hypothesis",
+    ) from None
 
 from . import ops as _ops
 from .ops import Interval, OpSpec

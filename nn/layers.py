@@ -172,8 +172,14 @@ def _draw(rng: random.Random, init: str, fan_in: int, fan_out: int, sigma: float
     return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
 
 
-def _as_inputs(x: Any, nin: int, who: str) -> list[Any]:
-    """``x`` as a list of Values/floats of length ``nin``; clear errors otherwise."""
+def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
+    """``x`` as a list of ``nin`` Values; clear errors otherwise.
+
+    A number becomes one leaf Value (labelled ``x0``, ``x1``...) once per
+    call, as PyTorch turns an input into one tensor: every neuron then
+    multiplies the same node, so a drawn graph shows each input once, with
+    the gradient summed over the neurons that use it.
+    """
     if isinstance(x, (Value, numbers.Real)):
         raise TypeError(f"{who} expects a list of {nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
     try:
@@ -182,12 +188,12 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Any]:
         raise TypeError(f"{who} expects a list of {nin} inputs, got {type(x).__name__}") from None
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}: {xs!r:.200}")
-    out: list[Any] = []
+    out: list[Value] = []
     for i, v in enumerate(xs):
         if isinstance(v, Value):
             out.append(v)
         elif isinstance(v, numbers.Real) and not isinstance(v, bool):
-            out.append(float(v))
+            out.append(Value(float(v), f"x{i}"))
         else:
             raise TypeError(f"{who} input {i} must be a Value or a real number, got {type(v).__name__}")
     return out

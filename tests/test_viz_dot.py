@@ -211,7 +211,7 @@ def test_draw_dot_max_nodes_raises_clear_error_without_recursion() -> None:
     y = x
     for _ in range(20000):  # far deeper than Python's recursion limit
         y = y * 1.0
-    with pytest.raises(ValueError, match=r"more than max_nodes=500.*smaller graph.*cluster"):
+    with pytest.raises(ValueError, match=r"more than max_nodes=500.*draw_summary.*smaller graph"):
         draw_dot(y)
     small = x * 2
     with pytest.raises(ValueError, match="max_nodes=2"):
@@ -249,3 +249,38 @@ def test_draw_dot_notebook_falls_back_to_source_without_dot(monkeypatch: pytest.
     monkeypatch.setenv("PATH", str(tmp_path))
     g = draw_dot(lecture_graph())
     assert g._repr_mimebundle_() == {"text/plain": g.source}
+
+
+def test_draw_dot_mlp_with_float_inputs_shows_each_input_once_with_summed_grad() -> None:
+    import random
+
+    import nn
+
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+
+    def loss_at(x0: float, x1: float) -> Value:
+        (out,) = model([x0, x1])
+        return (out - 1.0) ** 2
+
+    loss = loss_at(1.0, -2.0)
+    loss.backward()
+    src = draw_dot(loss).source
+    # One leaf per input, labelled, however many neurons read it.
+    assert len(re.findall(r"\{ x0 \| data 1 \|", src)) == 1
+    assert len(re.findall(r"\{ x1 \| data -2 \|", src)) == 1
+    (x0,) = [v for v in trace(loss).nodes if v.label == "x0"]
+    # Its gradient is the whole d loss / d x0, summed over the three neurons that read it:
+    # the central difference of the loss in x0 agrees.
+    h = 1e-6
+    numeric = (loss_at(1.0 + h, -2.0).data - loss_at(1.0 - h, -2.0).data) / (2 * h)
+    assert x0.grad == pytest.approx(numeric, rel=1e-6)
+    assert sum(1 for v in trace(loss).nodes if v.op == "mul" and x0 in v.parents) == 3
+
+
+def test_draw_dot_intermediate_nodes_have_no_empty_label_cell_and_no_negative_zero() -> None:
+    a = Value(0.0, "a")
+    b = -a * 2.0  # -0.0: shown as 0
+    src = draw_dot(b).source
+    assert "data -0" not in src and "grad -0" not in src
+    assert "{  |" not in src
+    assert re.search(r'label="\{ data 0 \| grad 0 \}"', src) is not None

@@ -107,12 +107,15 @@ def test_plot_decision_boundary_draws_regions_that_separate_trained_moons(
     model, X, y = trained
     fig = plot_decision_boundary(model, X, y, resolution=40)
     (ax,) = fig.axes
-    regions, boundary, scatter = ax.collections
+    regions, boundary, *scatters = ax.collections
+    assert len(scatters) == 2  # one marker set per class
     np.testing.assert_allclose(regions.levels, [-0.5, 0.5, 1.5])  # class 0 below the threshold, class 1 above
     np.testing.assert_allclose(boundary.levels, [0.0])  # the boundary line is drawn at the threshold
     # The colour painted under each data point is its class's region colour (alpha 0.8 over white).
-    scatter.remove()
+    for scatter in scatters:
+        scatter.remove()
     boundary.remove()
+    ax.get_legend().remove()
     colours = _pixel_colours(fig, ax, X)
     blue, red = (np.array(to_rgb(c)) * 255 * 0.8 + 255 * 0.2 for c in ("#c6dbef", "#f4c7c3"))
     is_red = np.linalg.norm(colours - red, axis=1) < np.linalg.norm(colours - blue, axis=1)
@@ -143,7 +146,8 @@ def test_plot_decision_boundary_writes_png(tmp_path: Path, trained: tuple[TinyML
     fig = plot_decision_boundary(model, X, y, resolution=20, path=tmp_path / "boundary.png")
     assert (tmp_path / "boundary.png").read_bytes()[:8] == PNG_MAGIC
     ax = fig.axes[0]
-    assert len(ax.collections[-1].get_offsets()) == len(X)  # the data scattered on top
+    # The data scattered on top, one marker set per class.
+    assert sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_sizes")) == len(X)
 
 
 def test_plot_decision_boundary_uses_vectorized_predict(tmp_path: Path) -> None:
@@ -233,9 +237,9 @@ def test_plot_history_dict_and_records(tmp_path: Path) -> None:
     hist = {"train_loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.7, 0.4], "train_acc": [0.5, 0.8, 0.9], "lr": [0.1] * 3}
     fig = plot_history(hist, path=tmp_path / "h.png")
     loss_ax, acc_ax = fig.axes
-    assert [line.get_label() for line in loss_ax.lines] == ["train_loss", "val_loss"]
+    assert [line.get_label() for line in loss_ax.lines] == ["training loss", "validation loss"]
     np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [1.2, 0.7, 0.4])
-    assert [line.get_label() for line in acc_ax.lines] == ["train_acc"]
+    assert [line.get_label() for line in acc_ax.lines] == ["training accuracy"]
     assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
     records = [{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0}]
     (ax,) = plot_history(records).axes
@@ -273,7 +277,7 @@ def test_plot_history_errors(tmp_path: Path) -> None:
         plot_history({"loss": 0.3})
     # an empty validation series and a scalar summary are left out, the rest is plotted
     (ax,) = plot_history({"train_loss": [1.0, 0.5], "val_loss": [], "best_val_loss": 0.3}).axes
-    assert [line.get_label() for line in ax.lines] == ["train_loss"]
+    assert [line.get_label() for line in ax.lines] == ["training loss"]
     with pytest.raises(TypeError, match="history must be"):
         plot_history(3)
     fig = plot_history({"loss": [1.0]})
@@ -336,3 +340,63 @@ def test_plot_figures_display_as_png_in_notebooks_without_pyplot() -> None:
     fig = plot_history({"loss": [1.0, 0.5, 0.25]})
     png = fig._repr_png_()  # what IPython asks an object for when it displays it
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+def test_plot_decision_boundary_labels_axes_and_tells_training_from_validation(
+    trained: tuple[TinyMLP, np.ndarray, np.ndarray],
+) -> None:
+    model, X, y = trained
+    Xv, yv = moons(20, 0.1, seed=9)
+    fig = plot_decision_boundary(model, X, y, X_val=Xv, y_val=yv, resolution=20, title="moons, MLP(2, [8, 1])")
+    (ax,) = fig.axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")
+    assert ax.get_title() == "moons, MLP(2, [8, 1])"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [
+        "decision boundary",
+        "class 0 (training)",
+        "class 1 (training)",
+        "class 0 (validation)",
+        "class 1 (validation)",
+    ]
+    counts = {c.get_label(): len(c.get_offsets()) for c in ax.collections if c.get_label().startswith("class")}
+    assert counts["class 0 (validation)"] + counts["class 1 (validation)"] == len(Xv)
+    assert counts["class 0 (training)"] + counts["class 1 (training)"] == len(X)
+    with pytest.raises(ValueError, match="together"):
+        plot_decision_boundary(model, X, y, X_val=Xv)
+
+
+def test_plots_draw_into_given_axes(trained: tuple[TinyMLP, np.ndarray, np.ndarray]) -> None:
+    from matplotlib.figure import Figure as Fig
+
+    model, X, y = trained
+    fig = Fig()
+    left, mid, right = fig.subplots(1, 3)
+    assert plot_decision_boundary(model, X, y, resolution=10, ax=left) is fig
+    hist = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}
+    assert plot_history(hist, ax=mid, title="moons") is fig
+    assert [line.get_label() for line in mid.lines] == ["training loss", "validation loss"]
+    assert fig.get_suptitle() == "moons"
+    assert len(left.collections) >= 3 and len(fig.axes) == 3
+    grads = Value(1.0)
+    grads.grad = 0.5
+
+    class One:
+        def named_parameters(self) -> list[tuple[str, Value]]:
+            return [("layers.0.w", grads)]
+
+    assert plot_gradient_flow(One(), ax=right, title="flow") is fig
+    assert right.get_title() == "flow"
+    with pytest.raises(TypeError, match="2 matplotlib Axes"):
+        plot_history({"train_loss": [1.0], "train_accuracy": [0.5]}, ax=mid)
+    with pytest.raises(TypeError, match="one matplotlib Axes"):
+        plot_decision_boundary(model, X, y, ax="not an axes")
+
+
+def test_readable_names_history_keys() -> None:
+    from viz.plots import readable
+
+    assert readable("val_accuracy") == "validation accuracy"
+    assert readable("train_loss") == "training loss"
+    assert readable("train_acc") == "training accuracy"
+    assert readable("lr") == "learning rate"

@@ -72,7 +72,8 @@ def _escape_plain(text: str) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:.4g}"
+    # -0.0 reads as 0: a learner should not wonder what a negative zero is.
+    return "0" if x == 0 else f"{x:.4g}"
 
 
 def _param_names(params: Any) -> dict[Value, str]:
@@ -200,7 +201,8 @@ def draw_dot(
     def emit(sub: graphviz.Digraph, i: int) -> None:
         v = nodes[i]
         name = v.label or names.get(v, "")
-        fields = [escape_record(name), f"data {_num(v.data)}"]
+        # An intermediate node without a name shows no empty cell.
+        fields = ([escape_record(name)] if name else []) + [f"data {_num(v.data)}"]
         if show_grad:
             fields.append(f"grad {_num(v.grad)}")
         attrs = {"shape": "record", "label": graphviz.nohtml("{ " + " | ".join(fields) + " }")}

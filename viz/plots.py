@@ -33,7 +33,14 @@ from .trace import layer_prefix
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "decision_grid", "save_figure"]
+__all__ = [
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
+    "decision_grid",
+    "save_figure",
+    "readable",
+]
 
 _FORMATS = ("png", "svg")
 #: Salt for the ids matplotlib puts in SVG files (clip paths...); fixed so that files are reproducible.
@@ -74,6 +81,17 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[A
     FigureCanvasAgg(fig)  # attaches itself: savefig works without pyplot or a display
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
+
+
+def _axes(ax: Any, n: int, width: float, height: float, who: str) -> tuple[Figure, list[Any]]:
+    """New axes in a new figure, or the caller's ``ax`` (one Axes, or a sequence of ``n``)."""
+    if ax is None:
+        return _figure(width, height, n)
+    axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+    if len(axes) != n or not all(callable(getattr(a, "plot", None)) and hasattr(a, "figure") for a in axes):
+        what = "one matplotlib Axes" if n == 1 else f"a sequence of {n} matplotlib Axes (one per panel)"
+        raise TypeError(f"{who}(ax=...) needs {what}, got {type(ax).__name__} of length {len(axes)}")
+    return axes[0].figure, axes
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
@@ -197,7 +215,21 @@ def _describe_key(history: Any, key: str) -> str:
     return repr(key)
 
 
-def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
+_WORDS = {"train": "training", "val": "validation", "valid": "validation", "acc": "accuracy", "lr": "learning rate"}
+
+
+def readable(key: str) -> str:
+    """A history key as words for a legend: ``val_accuracy`` -> ``validation accuracy``."""
+    return " ".join(_WORDS.get(w, w) for w in key.replace("-", "_").split("_") if w)
+
+
+def plot_history(
+    history: Any,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+    ax: Any = None,
+) -> Figure:
     """Loss (left) and accuracy (right) per epoch, train and validation.
 
     Args:
@@ -207,12 +239,16 @@ def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) ->
             a list of per-epoch dicts.  Keys containing ``loss`` go to the left
             panel, keys containing ``acc`` to the right.
         path: if given, save there as PNG or SVG.
+        title: a title over the panels, e.g. the data set and the model.
+        ax: draw into these matplotlib Axes instead of a new figure: one
+            Axes per panel shown (loss, accuracy), in that order.
 
     Returns:
-        The matplotlib Figure.
+        The matplotlib Figure (the one holding ``ax`` when given).
 
     Raises:
-        TypeError: for an unsupported history type.
+        TypeError: for an unsupported history type, or ``ax`` that does not
+            hold one Axes per panel.
         ValueError: if the history holds no loss or accuracy series, or one
             that is not a list of numbers (the message names the entry).
     """
@@ -225,16 +261,19 @@ def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) ->
             f"history has no loss or accuracy series (keys containing 'loss' or 'acc'); keys found: {keys}"
         )
     panels = [(t, d) for t, d in (("loss", losses), ("accuracy", accs)) if d]
-    fig, axes = _figure(5.0 * len(panels), 3.6, len(panels))
-    for ax, (title, series) in zip(axes, panels):
+    fig, axes = _axes(ax, len(panels), 5.0 * len(panels), 3.6, "plot_history")
+    for panel, (what, series) in zip(axes, panels):
         for name, ys in series.items():
-            ax.plot(range(1, len(ys) + 1), ys, marker="o" if len(ys) <= 30 else None, markersize=3, label=name)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(title)
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        ax.legend()
+            marker = "o" if len(ys) <= 30 else None
+            panel.plot(range(1, len(ys) + 1), ys, marker=marker, markersize=3, label=readable(name))
+        panel.xaxis.get_major_locator().set_params(integer=True)
+        panel.set_xlabel("epoch")
+        panel.set_ylabel(what)
+        panel.set_title(what)
+        panel.grid(True, alpha=0.3)
+        panel.legend()
+    if title is not None:
+        fig.suptitle(title)
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -318,56 +357,113 @@ def decision_grid(
     return xx, yy, scores.reshape(xx.shape)
 
 
+# Point colours per class (two classes: the region colours, darker); more classes: a qualitative map.
+_TWO_CLASS_COLORS = ("#2b6cb0", "#c0392b")
+_REGION_COLORS = ["#c6dbef", "#f4c7c3"]
+
+
 def plot_decision_boundary(
     model: Any,
     X: Any,
     y: Any,
     *,
+    X_val: Any = None,
+    y_val: Any = None,
     resolution: int = 50,
     threshold: float = 0.0,
     predict: Callable[[np.ndarray], Any] | None = None,
     path: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+    feature_names: Sequence[str] = ("x0", "x1"),
+    ax: Any = None,
 ) -> Figure:
     """The regions a 2-D classifier assigns to each class, with the data on top.
 
     For one output the boundary is where the score crosses ``threshold`` (0 for
     hinge and logit outputs; use 0.5 for a sigmoid output); for several
-    outputs the regions are the argmax classes.
+    outputs the regions are the argmax classes.  Training points are circles,
+    validation points (``X_val``, ``y_val``) triangles; the legend names each
+    class and set.
 
     Args:
         model: callable on ``[x0, x1]`` returning a Value or a list of Values.
         X: array (n, 2); y: n labels (any numbers: 0/1, -1/+1, class indices).
+        X_val, y_val: optional validation points and labels, drawn as triangles.
         resolution: grid points per axis (the cost is resolution**2 forward passes
             unless ``predict`` is given).
         threshold: the decision level of a single-output model.
         predict: optional vectorized scorer, see :func:`decision_grid`.
         path: if given, save there as PNG or SVG.
+        title: the plot's title (default ``"decision boundary"``), e.g. naming
+            the data set and the model.
+        feature_names: the axis labels, one per input.
+        ax: draw into this matplotlib Axes instead of a new figure.
 
     Returns:
-        The matplotlib Figure.
+        The matplotlib Figure (the one holding ``ax`` when given).
 
     Raises:
         ValueError: for data that is not 2-D or labels of the wrong length.
+        TypeError: for ``ax`` that is not an Axes.
     """
     pts = np.asarray(X, dtype=float)
     labels = np.asarray(y, dtype=float).reshape(-1)
     if pts.ndim == 2 and len(labels) != len(pts):
         raise ValueError(f"X has {len(pts)} points but y has {len(labels)} labels")
-    xx, yy, scores = decision_grid(model, pts, resolution=resolution, predict=predict)
-    fig, (ax,) = _figure(5.5, 4.5)
-    classes = np.unique(labels)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass X_val and y_val together (validation points and their labels), or neither")
+    val_pts = val_labels = None
+    if X_val is not None:
+        val_pts = np.asarray(X_val, dtype=float)
+        val_labels = np.asarray(y_val, dtype=float).reshape(-1)
+        if val_pts.ndim != 2 or val_pts.shape[1:] != (2,):
+            raise ValueError(f"X_val must have shape (n, 2) like X, got shape {val_pts.shape}")
+        if len(val_labels) != len(val_pts):
+            raise ValueError(f"X_val has {len(val_pts)} points but y_val has {len(val_labels)} labels")
+    names = [str(n) for n in feature_names]
+    if len(names) != 2:
+        raise ValueError(f"feature_names needs 2 names (one per axis), got {len(names)}")
+    # The grid covers every point drawn, validation points included.
+    every = pts if val_pts is None or pts.ndim != 2 else np.concatenate([pts, val_pts])
+    xx, yy, scores = decision_grid(model, every, resolution=resolution, predict=predict)
+    fig, (axes,) = _axes(ax, 1, 5.5, 4.5, "plot_decision_boundary")
+    classes = np.unique(labels if val_labels is None else np.concatenate([labels, val_labels]))
     # Two classes: the side of the threshold (an argmax index 0/1 works too); more: argmax regions.
     if len(classes) <= 2:
         region = (scores > threshold).astype(float)
-        ax.contourf(xx, yy, region, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#f4c7c3"], alpha=0.8)
+        axes.contourf(xx, yy, region, levels=[-0.5, 0.5, 1.5], colors=_REGION_COLORS, alpha=0.8)
         if np.nanmin(scores) < threshold < np.nanmax(scores):
-            ax.contour(xx, yy, scores, levels=[threshold], colors="k", linewidths=1.0)
+            axes.contour(xx, yy, scores, levels=[threshold], colors="k", linewidths=1.0)
+            axes.plot([], [], color="k", linewidth=1.0, label="decision boundary")
+        colors: list[Any] = list(_TWO_CLASS_COLORS[: len(classes)]) if len(classes) == 2 else [_TWO_CLASS_COLORS[1]]
     else:
-        ax.contourf(xx, yy, scores, levels=np.arange(len(classes) + 1) - 0.5, cmap="Pastel1", alpha=0.8)
-    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap="coolwarm", edgecolors="k", s=20)
-    ax.set_xlim(xx.min(), xx.max())
-    ax.set_ylim(yy.min(), yy.max())
-    ax.set_title("decision boundary")
+        axes.contourf(xx, yy, scores, levels=np.arange(len(classes) + 1) - 0.5, cmap="Pastel1", alpha=0.8)
+        import matplotlib
+
+        cmap = matplotlib.colormaps["Set1"]
+        colors = [cmap(i % cmap.N) for i in range(len(classes))]
+    sets = [("training", pts, labels, "o")]
+    if val_pts is not None and val_labels is not None:
+        sets.append(("validation", val_pts, val_labels, "^"))
+    for which, p, lab, marker in sets:
+        for c, color in zip(classes, colors):
+            mask = lab == c
+            if mask.any():
+                axes.scatter(
+                    p[mask, 0],
+                    p[mask, 1],
+                    color=color,
+                    marker=marker,
+                    edgecolors="k",
+                    s=22,
+                    label=f"class {c:g} ({which})",
+                )
+    axes.set_xlim(xx.min(), xx.max())
+    axes.set_ylim(yy.min(), yy.max())
+    axes.set_xlabel(names[0])
+    axes.set_ylabel(names[1])
+    axes.set_title(title if title is not None else "decision boundary")
+    axes.legend(fontsize="small", loc="best")
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -391,7 +487,9 @@ def gradient_flow(named_parameters: Iterable[tuple[str, Value]]) -> dict[str, tu
     return {k: (float(np.mean(v)), float(np.max(v))) for k, v in groups.items()}
 
 
-def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
+def plot_gradient_flow(
+    model: Any, *, path: str | os.PathLike[str] | None = None, title: str | None = None, ax: Any = None
+) -> Figure:
     """Mean (bar) and max (dot) |grad| of the parameters of each layer, on a log scale.
 
     Call it after ``loss.backward()``.  Layers are the prefixes of the dotted
@@ -401,12 +499,14 @@ def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None
     Args:
         model: anything with ``named_parameters()`` yielding (name, Value).
         path: if given, save there as PNG or SVG.
+        title: the plot's title (default ``"gradient flow per layer"``).
+        ax: draw into this matplotlib Axes instead of a new figure.
 
     Returns:
-        The matplotlib Figure.
+        The matplotlib Figure (the one holding ``ax`` when given).
 
     Raises:
-        TypeError: if ``model`` has no ``named_parameters()``.
+        TypeError: if ``model`` has no ``named_parameters()``, or ``ax`` is not an Axes.
         ValueError: if it has no parameters.
     """
     named = getattr(model, "named_parameters", None)
@@ -420,7 +520,7 @@ def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None
     maxes = np.array([flow[k][1] for k in names])
     positive = np.concatenate([means[means > 0], maxes[maxes > 0]])
     floor = float(positive.min()) / 10 if positive.size and np.isfinite(positive.min()) else 1e-12
-    fig, (ax,) = _figure(max(4.0, 0.9 * len(names) + 2), 3.8)
+    fig, (ax,) = _axes(ax, 1, max(4.0, 0.9 * len(names) + 2), 3.8, "plot_gradient_flow")
     pos = np.arange(len(names))
     ax.bar(pos, np.where(means > 0, means, floor), color="#4c72b0", label="mean |grad|")
     ax.plot(pos, np.where(maxes > 0, maxes, floor), "o", color="#dd8452", label="max |grad|")
@@ -432,7 +532,7 @@ def plot_gradient_flow(model: Any, *, path: str | os.PathLike[str] | None = None
     ax.set_ylim(bottom=floor)
     ax.set_xticks(pos, names, rotation=30, ha="right")
     ax.set_ylabel("|grad|")
-    ax.set_title("gradient flow per layer")
+    ax.set_title(title if title is not None else "gradient flow per layer")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend()
     if path is not None:

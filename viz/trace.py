@@ -54,8 +54,8 @@ def trace(root: Value, *, max_nodes: int | None = None) -> Trace:
     if max_nodes is not None and len(nodes) > max_nodes:
         raise ValueError(
             f"the graph has {len(nodes)} Value nodes, more than max_nodes={max_nodes}; "
-            "draw a smaller graph (one neuron, one example, a smaller model), or pass cluster='layer' "
-            "(or 'neuron') with a larger max_nodes to keep a big graph readable"
+            "draw it as one node per layer with viz.draw_summary(root, model.named_parameters()), "
+            "or draw a smaller graph: one neuron (model.layers[0].neurons[0](x)) or a tiny model"
         )
     where = {v: i for i, v in enumerate(nodes)}
     edges = tuple((where[p], i) for i, v in enumerate(nodes) for p in v.parents)
