@@ -170,6 +170,9 @@ class FakeOutcome:
     X_train: np.ndarray
     y_train: np.ndarray
     out_path: Path
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    title: str = ""
 
 
 def _fake_run_train(X: np.ndarray, fails: Exception | None = None) -> Callable[..., FakeOutcome]:
@@ -247,3 +250,30 @@ def test_cli_train_real_nn_bad_option_exits_2(capsys: pytest.CaptureFixture[str]
     assert code == 2 and err.count("\n") == 1 and "--epochs" in err
     code, _, err = run(capsys, "train", "--out", str(tmp_path / "missing" / "m.json"))
     assert code == 2 and "does not exist" in err
+
+
+def test_cli_train_plots_name_the_data_and_model_and_show_validation_points(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viz import plots
+
+    figures: dict[str, Any] = {}
+    for name in ("plot_history", "plot_decision_boundary"):
+        real = getattr(plots, name)
+
+        def keep(*a: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            figures[_name] = fig = _real(*a, **kw)
+            return fig
+
+        monkeypatch.setattr(plots, name, keep)
+    argv = ["train", "--n", "40", "--hidden", "4", "--epochs", "2", "--no-progress", "--out", str(tmp_path / "m.json")]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert figures["plot_history"].get_suptitle() == "moons, MLP(2, [4, 1])"
+    loss_ax = figures["plot_history"].axes[0]
+    assert [line.get_label() for line in loss_ax.lines] == ["training loss", "validation loss"]
+    (ax,) = figures["plot_decision_boundary"].axes
+    assert ax.get_title() == "decision boundary: moons, MLP(2, [4, 1])"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "class 0 (training)" in labels and "class 1 (validation)" in labels

@@ -95,6 +95,11 @@ class TrainOutcome:
     X_train: np.ndarray
     y_train: np.ndarray
     out_path: Path
+    #: The held-out points, drawn apart from the training points.
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    #: What was trained on what, for the plots' titles: "moons, MLP(2, [16, 16, 1])".
+    title: str = ""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -256,7 +261,8 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
     if existed:
         print(f"overwriting {path}", file=out)
     print(f"saved model to {path}", file=out)
-    return TrainOutcome(model, history, X_train, y_train, path)
+    title = f"{args.dataset}, MLP({X.shape[1]}, {[*args.hidden, nout]})"
+    return TrainOutcome(model, history, X_train, y_train, path, X_val, y_val, title)
 
 
 def plot_paths(model_path: Path) -> tuple[Path, Path]:
@@ -287,11 +293,19 @@ def _train_and_plot(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     loss_path, boundary_path = plot_paths(outcome.out_path)
     try:
-        plots.plot_history(outcome.history, path=loss_path)
+        plots.plot_history(outcome.history, path=loss_path, title=outcome.title or None)
         print(f"wrote {loss_path}", file=out)
         X = np.asarray(outcome.X_train, dtype=float)
         if X.ndim == 2 and X.shape[1] == 2:
-            plots.plot_decision_boundary(outcome.model, X, outcome.y_train, path=boundary_path)
+            plots.plot_decision_boundary(
+                outcome.model,
+                X,
+                outcome.y_train,
+                X_val=outcome.X_val,
+                y_val=outcome.y_val,
+                title=f"decision boundary: {outcome.title}" if outcome.title else None,
+                path=boundary_path,
+            )
             print(f"wrote {boundary_path}", file=out)
     except OSError as e:
         reason = f"{e.strerror or e} ({e.filename or 'a plot'})"
