@@ -404,3 +404,11 @@ def test_cli_train_real_nn_bad_option_exits_2(capsys: pytest.CaptureFixture[str]
     assert code == 2 and err.count("\n") == 1 and "--epochs" in err
     code, _, err = run(capsys, "train", "--out", str(tmp_path / "missing" / "m.json"))
     assert code == 2 and "does not exist" in err
+
+
+def test_cli_at_given_twice_adds_up_and_catches_a_duplicate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "x*y", "--at", "x=1", "--at", "x=2"]) == 2
+    assert "--at gives x twice" in capsys.readouterr().err
+    assert main(["grad", "x*y", "--at", "x=3", "--at", "y=2"]) == 0
+    out = capsys.readouterr().out
+    assert "df/dx = 2" in out and "df/dy = 3" in out
