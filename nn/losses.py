@@ -327,10 +327,9 @@ def l1_penalty(params: Iterable[Value]) -> Value:
     Raises:
         TypeError: if a parameter is not a Value.
     """
-    total = Value(0.0)
-    for p in _params(params, "l1_penalty"):
-        total = total + abs(p)
-    return total
+    ps = _params(params, "l1_penalty")
+    # No leading Value(0.0) term: 0 + |w| is |w| exactly, and a tape would replay the extra add.
+    return _sum([abs(p) for p in ps]) if ps else Value(0.0)
 
 
 def l2_penalty(params: Iterable[Value]) -> Value:
@@ -339,10 +338,8 @@ def l2_penalty(params: Iterable[Value]) -> Value:
     Raises:
         TypeError: if a parameter is not a Value.
     """
-    total = Value(0.0)
-    for p in _params(params, "l2_penalty"):
-        total = total + p * p
-    return total
+    ps = _params(params, "l2_penalty")
+    return _sum([p * p for p in ps]) if ps else Value(0.0)
 
 
 #: The losses by name: the names ``nn.fit``, ``nn.evaluate`` and ``nn.compiled.compile_loss`` accept.
