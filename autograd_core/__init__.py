@@ -8,7 +8,7 @@ one registry (:mod:`autograd_core.ops`) that the engine, the gradient checker,
 the hypothesis strategies and the renderer all read.
 """
 
-from ._state import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from ._state import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -26,6 +26,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "detect_anomaly",
+    "is_anomaly_enabled",
     "AnomalyError",
     "gradcheck",
     "gradgradcheck",

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workloads import MLP, moons, w1_step  # noqa: E402
 
 from autograd_core import Value  # noqa: E402
-from autograd_core.compile import compile_loss, compile_model  # noqa: E402
+from nn.compiled import compile_loss, compile_model  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
 try:

@@ -5,7 +5,9 @@
 - :mod:`nn.losses`: ``mse l1 bce bce_with_logits cross_entropy hinge`` and the L1/L2 penalties;
 - :mod:`nn.optim`: ``SGD``, ``Adam``, ``AdamW`` and learning-rate schedules;
 - :mod:`nn.data`: toy data sets, ``train_test_split`` and ``batches``;
-- :mod:`nn.train`: ``fit``, ``evaluate``, ``predict``, ``History``, ``EarlyStopping``;
+- :mod:`nn.train`: ``fit``, ``evaluate``, ``predict``, ``History``, ``EarlyStopping``; its pieces in
+  :mod:`nn.checks`, :mod:`nn.plan`, :mod:`nn.epochs`, :mod:`nn.batch` and :mod:`nn.history`;
+- :mod:`nn.compiled`: a model and its per-sample ``nn.losses`` loss traced for batched replay;
 - :mod:`nn.serialize`: ``save`` / ``load`` (JSON, atomic, validated).
 
 Built on the public API of :mod:`autograd_core` only.  A trained model moves to

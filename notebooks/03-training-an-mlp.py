@@ -16,8 +16,8 @@ import numpy as np
 
 import nn
 from autograd_core import Value
-from autograd_core.compile import compile_loss
 from autograd_core.functional import grad
+from nn.compiled import compile_loss
 from viz import plots
 
 SEED = 1

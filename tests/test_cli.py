@@ -168,3 +168,11 @@ def test_cli_modules_import_nothing_by_name_string() -> None:
     for path in sorted((ROOT / "viz" / "cli").glob("*.py")):
         text = path.read_text()
         assert "importlib" not in text and "__import__(" not in text, path.name
+
+
+def test_cli_at_given_twice_adds_up_and_catches_a_duplicate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "x*y", "--at", "x=1", "--at", "x=2"]) == 2
+    assert "--at gives x twice" in capsys.readouterr().err
+    assert main(["grad", "x*y", "--at", "x=3", "--at", "y=2"]) == 0
+    out = capsys.readouterr().out
+    assert "df/dx = 2" in out and "df/dy = 3" in out

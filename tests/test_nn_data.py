@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,20 @@ def test_batches_checks_arguments_at_the_call() -> None:
         data.batches(X, y, 0)
     with pytest.raises(ValueError, match="X must be a 2-d array"):
         data.batches(np.zeros(4), y, 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "message"),
+    [
+        (lambda: data.make_moons(noise="a"), TypeError, "noise must be a real number"),  # type: ignore[arg-type]
+        (lambda: data.make_moons(noise=-1.0), ValueError, "noise must be a finite number >= 0"),
+        (lambda: data.make_moons(seed=-1), ValueError, "seed must be an int >= 0"),
+        (lambda: data.make_circles(factor="a"), TypeError, "factor must be a real number"),  # type: ignore[arg-type]
+        (lambda: data.make_circles(factor=1.0), ValueError, "factor must be in \\(0, 1\\)"),
+        (lambda: data.make_blobs(centers=2.5), TypeError, "centers must be an int"),  # type: ignore[arg-type]
+        (lambda: data.make_linear(bias="a"), TypeError, "bias must be a real number"),  # type: ignore[arg-type]
+    ],
+)
+def test_data_sets_bad_arguments_raise_the_right_type_naming_the_argument(call: Any, exc: type, message: str) -> None:
+    with pytest.raises(exc, match=message):
+        call()

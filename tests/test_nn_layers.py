@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -222,3 +223,40 @@ def test_mlp_gradient_matches_central_differences() -> None:
         down = model(x)[0].data
         p.data = old
         assert p.grad == pytest.approx((up - down) / 2e-6, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "message"),
+    [
+        (lambda: nn.BatchNorm(2, momentum="a"), TypeError, "BatchNorm momentum must be a real number"),  # type: ignore[arg-type]
+        (lambda: nn.BatchNorm(2, eps=float("nan")), ValueError, "BatchNorm eps must be a finite number"),
+        (lambda: nn.Dropout("a"), TypeError, "Dropout p must be a real number"),  # type: ignore[arg-type]
+        (lambda: nn.MLP(2, [1], negative_slope="a"), TypeError, "negative_slope must be a real number"),  # type: ignore[arg-type]
+        (lambda: nn.MLP(2, [1], negative_slope=1.5), ValueError, "negative_slope must be in \\[0, 1\\]"),
+        (lambda: nn.Layer(2, 1, alpha=0.0), ValueError, "ELU alpha must be a positive number"),
+        (lambda: nn.Neuron(2, sigma=-1.0), ValueError, "sigma .* must be a positive number"),
+        (lambda: nn.Neuron(2, sigma=None), TypeError, "sigma must be a real number"),  # type: ignore[arg-type]
+    ],
+)
+def test_layers_bad_arguments_raise_the_right_type_naming_the_argument(call: Any, exc: type, message: str) -> None:
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_negative_slope_alpha_and_sigma_take_effect() -> None:
+    # Lecture 05: Leaky ReLU is max(0.1x, x).
+    notes = nn.Neuron(1, "leaky_relu", negative_slope=0.1, rng=0)
+    notes.w[0].data, notes.b.data = 1.0, 0.0
+    assert notes([-2.0]).data == pytest.approx(-0.2)  # max(0.1x, x) at x = -2
+    default = nn.Neuron(1, "leaky_relu", rng=0)
+    default.w[0].data = 1.0
+    assert default([-2.0]).data == pytest.approx(-0.02)  # PyTorch's 0.01
+    elu = nn.Layer(1, 1, "elu", alpha=2.0, rng=0)
+    elu.neurons[0].w[0].data = 1.0
+    assert elu([-1.0])[0].data == pytest.approx(2.0 * (np.exp(-1.0) - 1.0))
+    mlp = nn.MLP(1, [1, 1], "leaky_relu", negative_slope=0.1, alpha=3.0, rng=0)
+    assert all(n.negative_slope == 0.1 and n.alpha == 3.0 for layer in mlp.layers for n in layer.neurons)
+    wide = [abs(w.data) for w in nn.Layer(50, 20, "linear", init="normal", sigma=2.0, rng=0).parameters()]
+    narrow = [abs(w.data) for w in nn.Layer(50, 20, "linear", init="normal", rng=0).parameters()]
+    assert np.std(wide) == pytest.approx(20 * np.std(narrow), rel=1e-9)  # same draws scaled by sigma 2.0 / 0.1
+    assert "negative_slope=0.1" in repr(mlp)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
-from autograd_core import Value
+from autograd_core import Value, compile
 from nn import losses
 
 
@@ -196,3 +197,76 @@ def test_losses_reject_mismatched_or_empty_batches() -> None:
         losses.mse(Value(1.0), 1.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="target 0 must be a real number"):
         losses.mse([1.0], ["a"])
+
+
+# -- trace-safe: the compiled path traces these same functions, targets as tape arguments -------
+
+_ONE_OUTPUT = [
+    (losses.mse, [(0.3, 1.5), (-2.0, 0.25), (4.0, -1.0)]),
+    (losses.l1, [(0.3, 1.5), (-2.0, 0.25), (4.0, -1.0)]),
+    (losses.hinge, [(0.3, 1.0), (2.0, 1.0), (-0.5, -1.0), (0.5, -1.0)]),
+    (losses.bce_with_logits, [(0.3, 1.0), (-2.0, 0.0), (30.0, 0.0), (-30.0, 1.0)]),
+    (losses.bce, [(0.3, 1.0), (0.9, 0.0), (0.0, 1.0), (1.0, 0.0), (0.5, 0.25)]),
+]
+
+
+@pytest.mark.parametrize(("loss", "points"), _ONE_OUTPUT, ids=lambda v: getattr(v, "__name__", ""))
+def test_losses_trace_with_value_targets_and_replay_as_eager(loss: Any, points: list[tuple[float, float]]) -> None:
+    # A sigmoid in front of bce keeps the check trace's flipped inputs in [0, 1].
+    pre = (lambda z: z) if loss is not losses.bce else (lambda z: z.sigmoid())
+    c = compile(lambda z, t: loss([pre(z)], [t]), [0.2, 1.0])
+    for z, t in points:
+        if loss is losses.bce:
+            z = math.log(z / (1 - z)) if 0 < z < 1 else (-800.0 if z == 0 else 800.0)
+        zv, tv = Value(z), Value(t)
+        eager = loss([pre(zv)], [tv])
+        eager.backward()
+        got, grads, _ = c.forward_backward(z, t)
+        assert got == eager.data, (z, t)
+        assert grads == [zv.grad, tv.grad], (z, t)
+
+
+def test_cross_entropy_traces_with_one_hot_value_targets_and_replays_as_eager() -> None:
+    c = compile(lambda z0, z1, z2, t0, t1, t2: losses.cross_entropy([z0, z1, z2], [t0, t1, t2]),
+                [0.1, 0.2, 0.3, 1.0, 0.0, 0.0], check_args=[-1.1, -1.2, -1.3, 0.0, 1.0, 0.0])  # fmt: skip
+    for z, k in [([1.0, 2.0, 0.5], 1), ([5.0, -3.0, 5.0], 2), ([-1.0, 0.0, 100.0], 0)]:
+        onehot = [1.0 if j == k else 0.0 for j in range(3)]
+        zs = [Value(v) for v in z]
+        eager = losses.cross_entropy(zs, k)
+        eager.backward()
+        got, grads, _ = c.forward_backward(*z, *onehot)
+        assert got == pytest.approx(eager.data, rel=1e-15)
+        assert grads[:3] == pytest.approx([v.grad for v in zs], rel=1e-12, abs=1e-15)
+        assert grads[3:] == pytest.approx([-v for v in z], rel=1e-15)  # d/dt_k = -z_k: linear in the target
+
+
+def test_cross_entropy_probability_targets_equal_the_class_index_form() -> None:
+    z = [1.0, 2.0, 0.5]
+    assert losses.cross_entropy(_vals(z), [0.0, 1.0, 0.0]).data == losses.cross_entropy(_vals(z), 1).data
+    soft = np.exp(z) / np.exp(z).sum()
+    mixed = losses.cross_entropy(_vals(z), [0.25, 0.75, 0.0]).data
+    assert mixed == pytest.approx(-(0.25 * np.log(soft[0]) + 0.75 * np.log(soft[1])), rel=1e-12)
+    batch = losses.cross_entropy([_vals(z), _vals(z)], [[1.0, 0.0, 0.0], 2]).data
+    assert batch == pytest.approx((losses.cross_entropy(_vals(z), 0).data + losses.cross_entropy(_vals(z), 2).data) / 2)
+    with pytest.raises(ValueError, match="must be in \\[0, 1\\] and sum to 1"):
+        losses.cross_entropy(_vals(z), [0.5, 0.6, 0.0])
+    with pytest.raises(ValueError, match="2 target probabilities for 3 classes"):
+        losses.cross_entropy(_vals(z), [0.5, 0.5])
+
+
+def test_value_targets_are_used_as_values_with_gradients() -> None:
+    p, t = Value(0.5), Value(2.0)
+    loss = losses.mse([p], [t])
+    loss.backward()
+    assert (loss.data, p.grad, t.grad) == (2.25, -3.0, 3.0)
+    # Numbers are checked; a Value target is not read (it may be a tape argument), so it is not refused.
+    with pytest.raises(ValueError, match="must be -1 or \\+1"):
+        losses.hinge([p], [0.5])
+    assert losses.hinge([p], [Value(0.5)]).data == 0.75
+
+
+def test_loss_table_names_every_loss_once() -> None:
+    assert losses.LOSSES == {
+        "mse": losses.mse, "l1": losses.l1, "bce": losses.bce, "bce_with_logits": losses.bce_with_logits,
+        "hinge": losses.hinge, "cross_entropy": losses.cross_entropy,
+    }  # fmt: skip

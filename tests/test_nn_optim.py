@@ -193,3 +193,18 @@ def test_optimizer_arguments_are_checked() -> None:
         optim.Adam([p], betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="eps must be in"):
         optim.Adam([p], eps=0.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "message"),
+    [
+        (lambda: optim.linear_decay(1.0, 0.1, steps=1.5), TypeError, "steps must be a positive int"),  # type: ignore[arg-type]
+        (lambda: optim.linear_decay(1.0, 0.1, steps=0), ValueError, "steps must be a positive int"),
+        (lambda: optim.cosine(1.0, steps="9"), TypeError, "steps must be a positive int"),  # type: ignore[arg-type]
+        (lambda: optim.step_decay(1.0, step_size=2.0), TypeError, "step_size must be a positive int"),  # type: ignore[arg-type]
+        (lambda: optim.constant(1.0)(1.5), TypeError, "schedule takes an int step number"),  # type: ignore[arg-type]
+    ],
+)
+def test_schedules_bad_arguments_raise_the_right_type_naming_the_argument(call: Any, exc: type, message: str) -> None:
+    with pytest.raises(exc, match=message):
+        call()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -414,3 +415,50 @@ def test_version_1_files_still_load_with_the_default_constants(arch: dict[str, A
     path.write_text(json.dumps(doc))
     with pytest.raises(ValueError, match=r"\(version 1\) .*unexpected \['alpha', 'negative_slope'\]"):
         nn.load(path)
+
+
+def test_load_state_dict_refuses_a_negative_running_var() -> None:
+    bn = nn.BatchNorm(3)
+    sd = bn.state_dict()
+    sd["running_var"] = np.array([1.0, -0.5, 1.0])
+    with pytest.raises(ValueError, match=r"'running_var' holds -0.5 at flat index 1.*must be >= 0"):
+        bn.load_state_dict(sd)
+    assert [v.data for v in bn._running_var] == [1.0, 1.0, 1.0]  # nothing changed
+    sd["running_var"] = np.array([0.0, 2.0, 1.0])  # zero is a valid variance
+    bn.load_state_dict(sd)
+    bn.eval()
+    assert bn([[1.0, 2.0, 3.0]])[0][1].data == pytest.approx(2.0 / np.sqrt(2.0 + 1e-5))
+
+
+def test_load_refuses_a_negative_running_var_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bn.json"
+    nn.save(nn.BatchNorm(3), path)
+    doc = json.loads(path.read_text())
+    doc["state"]["running_var"][2] = -2.0
+    path.write_text(json.dumps(doc))
+    with pytest.raises(
+        ValueError, match=re.escape(f"cannot load model from {path}: state entry 'running_var'[2] is -2.0")
+    ):
+        nn.load(path)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array([["0.5", "1"], ["1", "1"]]),
+        np.ones((2, 2), dtype=bool),
+        np.ones((2, 2)) + 1j,
+        np.array([[None, 1.0], [1.0, 1.0]], dtype=object),
+    ],
+    ids=["str", "bool", "complex", "object"],
+)
+def test_load_state_dict_refuses_non_real_dtypes(bad: np.ndarray) -> None:
+    m = nn.MLP(2, [2], rng=random.Random(0))
+    before = m.state_dict()
+    sd = dict(before, **{"layers.0.weight": bad})
+    with pytest.raises(TypeError, match=re.escape(f"'layers.0.weight' has dtype {bad.dtype}")):
+        m.load_state_dict(sd)
+    assert all(np.array_equal(before[k], v) for k, v in m.state_dict().items())
+    # Int arrays are real numbers and load.
+    m.load_state_dict(dict(before, **{"layers.0.weight": np.array([[1, 2], [3, 4]])}))
+    assert m.state_dict()["layers.0.weight"].tolist() == [[1.0, 2.0], [3.0, 4.0]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,3 +191,112 @@ def test_fit_pauses_the_cyclic_gc_during_training_and_restores_it() -> None:
     with pytest.raises(RuntimeError, match="mid-training"):
         nn.fit(m, X, y, loss=failing, optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=1, progress=False)
     assert gc.isenabled()
+
+
+def _saturated_bce_model() -> tuple[nn.MLP, np.ndarray, np.ndarray]:
+    m = nn.MLP(1, [1], output_activation="sigmoid", rng=0)
+    m.layers[0].neurons[0].w[0].data = 50.0  # sigmoid(50 x) is exactly 0 or 1 for |x| >= 1
+    X = np.array([[1.0], [-1.0], [2.0], [0.01]])
+    y = np.array([0, 1, 0, 1])  # confidently wrong on the first three
+    return m, X, y
+
+
+@pytest.mark.parametrize("compile", [False, None, True])
+def test_fit_bce_on_saturated_sigmoid_keeps_weights_finite(compile: bool | None) -> None:
+    m, X, y = _saturated_bce_model()
+    hist = nn.fit(m, X, y, loss="bce", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=1,
+                  progress=False, compile=compile)  # fmt: skip
+    assert all(np.isfinite(p.data) for p in m.parameters())
+    assert np.isfinite(hist.train_loss[0]) and hist.train_loss[0] > 50  # three terms at the clamp of 100
+    assert hist.compiled == (compile is not False)
+
+
+def test_fit_bce_compiled_equals_eager() -> None:
+    X, y = data.make_moons(40, noise=0.2, seed=2)
+    runs = []
+    for compile in (False, True):
+        m = nn.MLP(2, [5, 1], "tanh", output_activation="sigmoid", rng=random.Random(4))
+        h = nn.fit(m, X, y, loss="bce", optimizer=optim.Adam(m.parameters(), lr=0.05), epochs=6, batch_size=7,
+                   val_split=0.25, progress=False, seed=1, compile=compile)  # fmt: skip
+        runs.append((h, np.array([p.data for p in m.parameters()])))
+    (eager, w_eager), (comp, w_comp) = runs
+    assert comp.compiled and not eager.compiled
+    assert comp.train_loss == pytest.approx(eager.train_loss, rel=1e-9)
+    assert comp.val_loss == pytest.approx(eager.val_loss, rel=1e-9)
+    assert comp.train_accuracy == eager.train_accuracy and comp.val_accuracy == eager.val_accuracy
+    assert eager.train_accuracy[-1] is not None and eager.train_accuracy[-1] > 0.5
+    np.testing.assert_allclose(w_comp, w_eager, rtol=1e-9, atol=1e-12)
+
+
+def test_fit_dropout_save_and_load_leave_the_global_rngs_untouched(tmp_path: Path) -> None:
+    random.seed(12345)
+    np.random.seed(54321)
+    py_state = random.getstate()
+    np_state: Any = np.random.get_state()
+
+    def unchanged() -> None:
+        assert random.getstate() == py_state
+        now: Any = np.random.get_state()
+        assert now[0] == np_state[0] and np.array_equal(now[1], np_state[1]) and now[2:] == np_state[2:]
+
+    drop = nn.Dropout(0.5, rng=1)
+    drop([Value(1.0)] * 20)
+    unchanged()
+    X, y = data.make_moons(30, seed=0)
+    for compile in (False, True):
+        m = nn.MLP(2, [4, 1], rng=random.Random(0))
+        h = nn.fit(m, X, y, loss="hinge", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=2, batch_size=7,
+                   val_split=0.2, progress=False, compile=compile)  # fmt: skip
+        assert h.compiled == compile
+        unchanged()
+    nn.save(m, tmp_path / "m.json")
+    nn.load(tmp_path / "m.json")
+    unchanged()
+
+
+class _ModeProbe(nn.Module):
+    """Outputs 1.0 in training mode and -1.0 in evaluation mode, and records the mode of each call."""
+
+    def __init__(self) -> None:
+        self.w = Value(0.0)
+        self.seen: list[bool] = []
+
+    def __call__(self, x: Any) -> list[Value]:
+        self.seen.append(self.training)
+        return [self.w * 0.0 + (1.0 if self.training else -1.0)]
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_evaluate_runs_the_model_in_evaluation_mode_and_restores_training(compile: bool) -> None:
+    probe = _ModeProbe()
+    X, y = np.zeros((4, 1)), np.array([0, 0, 0, 0])
+    assert probe.training
+    ev = nn.evaluate(probe, X, y, loss="bce_with_logits", compile=compile)
+    assert ev["accuracy"] == 1.0  # -1.0 logits predict class 0: evaluation-mode outputs
+    assert probe.seen and not any(probe.seen)
+    assert probe.training  # put back
+    np.testing.assert_array_equal(nn.predict(probe, X, compile=compile), -np.ones(4))
+    probe.eval()
+    nn.evaluate(probe, X, y, loss="bce_with_logits", compile=compile)
+    assert not probe.training  # an eval-mode model stays in eval mode
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_records_the_diverged_epoch_and_stops_only_when_asked(compile: bool) -> None:
+    X, y = nn.data.make_linear(20, noise=0.1, seed=0)
+    runs = {}
+    for stop in (False, True):
+        m = nn.MLP(X.shape[1], [1], "linear", rng=random.Random(0))
+        runs[stop] = nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=50.0), epochs=40,
+                            batch_size=5, val_split=0.25, progress=False, compile=compile,
+                            stop_on_nonfinite=stop)  # fmt: skip
+    full, stopped = runs[False], runs[True]
+    assert full.epochs == 40 and full.diverged_epoch is not None  # fit's default runs every epoch, as PyTorch
+    k = full.diverged_epoch
+    assert all(np.isfinite(full.train_loss[:k])) and not np.isfinite(full.train_loss[k])
+    assert stopped.diverged_epoch == k and stopped.epochs == k + 1 and len(stopped.val_loss) == k + 1
+    assert stopped.as_dict()["diverged_epoch"] == k
+    m = nn.MLP(X.shape[1], [1], "linear", rng=random.Random(0))
+    fine = nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.05), epochs=5, progress=False,
+                  stop_on_nonfinite=True)  # fmt: skip
+    assert fine.diverged_epoch is None and fine.epochs == 5

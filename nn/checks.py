@@ -1,0 +1,167 @@
+"""Argument checks of ``nn.fit``, ``nn.evaluate`` and ``nn.predict``, each raising a clear error.
+
+Every check names the argument and says how to fix it: TypeError for a wrong
+type, ValueError for a wrong value.  The checks of labels and targets run
+before the first training step, so a bad label fails at once and names the
+caller's index, not a sample deep inside an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from autograd_core import no_grad
+
+from . import losses
+from .batch import LossFn, n_outputs, targets
+from .module import Module
+from .optim import Optimizer
+
+__all__ = [
+    "as_xy",
+    "check_class_labels",
+    "check_labels",
+    "check_model_and_optimizer",
+    "check_targets",
+    "check_val_split",
+    "loss_fn",
+    "non_negative",
+    "positive_int",
+]
+
+
+def positive_int(name: str, v: Any) -> int:
+    """``v`` as an int >= 1, or an error naming ``name``."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {type(v).__name__}: {v!r}")
+    if int(v) < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+def non_negative(name: str, v: Any) -> float:
+    """``v`` as a finite float >= 0, or an error naming ``name``."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a finite number >= 0, got {type(v).__name__}: {v!r}")
+    f = float(v)
+    if not (math.isfinite(f) and f >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return f
+
+
+def loss_fn(loss: Any) -> tuple[str | None, LossFn]:
+    """The loss's name (None for a custom callable) and its function."""
+    if isinstance(loss, str):
+        if loss not in losses.LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses.LOSSES)} or pass a callable")
+        return loss, losses.LOSSES[loss]
+    if callable(loss):
+        return None, loss
+    raise TypeError(f"loss must be a loss name or a callable (preds, targets) -> Value, got {type(loss).__name__}")
+
+
+def check_model_and_optimizer(model: Any, optimizer: Any) -> None:
+    """fit's model must be a Module and its optimizer one over (some of) that model's parameters."""
+    if not isinstance(model, Module):
+        raise TypeError(f"fit needs an nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn.optim optimizer, got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if own and not any(id(p) in own for p in optimizer.params):
+        raise ValueError(
+            f"the optimizer holds none of the model's {len(own)} parameters (it was built on another model's, "
+            f"or on copies), so fit would train nothing; build it on this model: "
+            f"optimizer={type(optimizer).__name__}(model.parameters(), ...)"
+        )
+
+
+def as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as float samples (n, features) and numeric labels (n,), finite, of one non-zero length."""
+    try:
+        Xa = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: X must be an array of real numbers ({e})") from None
+    ya = np.asarray(y)
+    if ya.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what}: y must be an array of numbers (labels, class indices or targets), got dtype {ya.dtype}"
+        )
+    if Xa.ndim != 2 or ya.ndim != 1 or len(Xa) != len(ya) or len(Xa) == 0:
+        raise ValueError(
+            f"{what}: X must be (samples, features) and y (samples,) of the same non-zero length, "
+            f"got shapes {Xa.shape} and {ya.shape}"
+        )
+    # nan or inf would train (or score) silently to nan: refuse them up front.
+    for name, arr in (("X", Xa), ("y", ya)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{what}: {name} holds {int(bad.sum())} non-finite values (nan or inf), the first at index "
+                f"{at[0] if len(at) == 1 else at}; drop or impute them before training"
+            )
+    return Xa, ya
+
+
+def check_val_split(val_split: Any, n: int) -> float:
+    """``val_split`` as a fraction in (0, 1) that leaves at least one sample on each side of ``n``."""
+    if isinstance(val_split, bool) or not isinstance(val_split, numbers.Real):
+        raise TypeError(f"val_split must be a fraction in (0, 1), got {type(val_split).__name__}: {val_split!r}")
+    if not 0.0 < float(val_split) < 1.0:
+        raise ValueError(f"val_split must be a fraction in (0, 1) of the training data, got {val_split!r}")
+    n_val = math.ceil(float(val_split) * n)
+    if not 1 <= n_val <= n - 1:
+        raise ValueError(
+            f"val_split={val_split} holds out {n_val} of {n} samples; both training and validation need at least one"
+        )
+    return float(val_split)
+
+
+def check_class_labels(y: np.ndarray, n_classes: int, who: str) -> None:
+    """Refuse cross_entropy labels that are not whole numbers in [0, n_classes), naming the first bad one.
+
+    ``int(t)`` would truncate 0.5 or 1.99 to a class silently; a label past the
+    last output would only fail inside the loss, without saying which sample.
+    """
+    t = np.asarray(y, dtype=np.float64)
+    bad = (t != np.floor(t)) | (t < 0)
+    if n_classes >= 2:  # fewer outputs: the loss itself says it needs at least 2 class logits
+        bad |= t >= n_classes
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{who}: y[{i}] = {y[i].item()!r} is not a class index; cross_entropy needs whole numbers "
+            f"in [0, {n_classes}) (one class per model output): fix or drop that label"
+        )
+
+
+def check_labels(
+    name: str | None,
+    model: Module,
+    ya: np.ndarray,
+    val_xy: tuple[np.ndarray, np.ndarray] | None,
+    Xa: np.ndarray,
+    n_out: int | None,
+) -> None:
+    """fit's check of the cross_entropy class labels (training and validation), before any step."""
+    if name != "cross_entropy":
+        return
+    n = n_out if n_out is not None else n_outputs(model, Xa[0])
+    check_class_labels(ya, n, "fit")
+    if val_xy is not None:
+        check_class_labels(val_xy[1], n, "fit val")
+
+
+def check_targets(name: str | None, fn: LossFn, y: np.ndarray, n_out: int) -> None:
+    """Raise the eager loss's own error for invalid targets (hinge labels, class indices ...), up front.
+
+    The compiled path needs this: a replay runs no checks, and the losses do not
+    check targets that are Values (arguments of the tape).
+    """
+    dummy: list[Any] = [[0.0] * n_out for _ in y] if name == "cross_entropy" else [0.0] * len(y)
+    with no_grad():
+        fn(dummy, targets(name, y))
