@@ -19,6 +19,7 @@ import graphviz
 
 from autograd_core import Value
 from autograd_core.atomic import atomic_path, atomic_write
+from autograd_core.messages import shorten, show_name, show_value
 
 from .dot import draw_dot
 
@@ -35,10 +36,11 @@ class GraphvizNotFoundError(RuntimeError):
 
     def __init__(self, dot_path: Path, svg_path: Path) -> None:
         self.dot_path = dot_path
-        self.command = shlex.join(["dot", "-Tsvg", str(dot_path), "-o", str(svg_path)])
+        # Names that start with "-" would be read by dot as options: "./" keeps them names.
+        self.command = shlex.join(["dot", "-Tsvg", _not_an_option(dot_path), "-o", _not_an_option(svg_path)])
         super().__init__(
             "Graphviz's 'dot' program was not found on PATH, so no SVG was written "
-            f"(the DOT source is in {dot_path}).\n"
+            f"(the DOT source is in {show_name(dot_path)}).\n"
             "Install Graphviz:\n"
             "  Debian/Ubuntu: sudo apt-get install graphviz\n"
             "  macOS:         brew install graphviz\n"
@@ -82,32 +84,46 @@ def render_svg(
         raise TypeError(f"render_svg() needs a Value or a graphviz.Digraph, got {type(root_or_digraph).__name__}")
     svg_path = Path(path)
     if svg_path.suffix.lower() != ".svg":
-        got = f"'{svg_path.suffix}'" if svg_path.suffix else "no suffix"
+        got = show_value(svg_path.suffix) if svg_path.suffix else "no suffix"
         raise ValueError(
-            f"render_svg() writes SVG: the path must end in .svg, got {got} in {str(svg_path)!r} "
+            f"render_svg() writes SVG: the path must end in .svg, got {got} in {show_name(svg_path)} "
             "(for the DOT source alone, write draw_dot(...).source)"
         )
     if not svg_path.parent.is_dir():
-        raise FileNotFoundError(f"directory {svg_path.parent} does not exist; create it first")
+        raise FileNotFoundError(f"directory {show_name(svg_path.parent)} does not exist; create it first")
     dot_path = svg_path.with_suffix(".dot")
     for p in (svg_path, dot_path):
         if p.is_dir():
-            raise IsADirectoryError(f"{p} is a directory; choose another file name for the SVG")
+            raise IsADirectoryError(f"{show_name(p)} is a directory; choose another file name for the SVG")
     atomic_write(dot_path, graph.source)
     exe = shutil.which("dot")
     if exe is None:
         raise GraphvizNotFoundError(dot_path, svg_path)
     with atomic_path(svg_path) as tmp:
+        # No file name is ever an argument dot could read as an option: the DOT source
+        # goes in on standard input and the output is "-o" glued to an absolute path.
         try:
             proc = subprocess.run(
-                [exe, "-Tsvg", str(dot_path), "-o", str(tmp)],
+                [exe, "-Tsvg", f"-o{os.path.abspath(tmp)}"],
+                input=graph.source,
                 capture_output=True,
                 text=True,
+                encoding="utf-8",
                 timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"dot did not finish within {timeout:g} s on {dot_path}; draw a smaller graph") from None
+            raise RuntimeError(
+                f"dot did not finish within {timeout:g} s on {show_name(dot_path)}; draw a smaller graph"
+            ) from None
         if proc.returncode != 0:
-            raise RuntimeError(f"dot failed with status {proc.returncode} on {dot_path}: {proc.stderr.strip()}")
+            raise RuntimeError(
+                shorten(f"dot failed with status {proc.returncode} on {show_name(dot_path)}: {proc.stderr.strip()}")
+            )
     return svg_path
+
+
+def _not_an_option(path: Path) -> str:
+    """``path`` as a command-line word that no program reads as an option."""
+    text = str(path)
+    return f".{os.sep}{text}" if text.startswith("-") else text
