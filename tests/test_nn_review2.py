@@ -140,7 +140,7 @@ def test_load_refuses_a_negative_running_var_naming_the_file(tmp_path: Path) -> 
     doc["state"]["running_var"][2] = -2.0
     path.write_text(json.dumps(doc))
     with pytest.raises(
-        ValueError, match=re_escape(f"cannot load model from {path}: state entry 'running_var'[2] is -2.0")
+        ValueError, match=re_escape(f"cannot load model from {str(path)!r}: state entry 'running_var'[2] is -2.0")
     ):
         nn.load(path)
 
