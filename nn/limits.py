@@ -55,13 +55,14 @@ def max_file_bytes() -> int:
 
 
 def max_json_items() -> int:
-    """Largest count of JSON containers (``[``, ``{``) plus separators (``,``) a model file can hold.
+    """Largest count of JSON containers (``[``, ``{``), and separately of commas, a model file can hold.
 
     Every row of a weight matrix holds at least one number, so a model of n
-    numbers has at most n rows and about 2n commas; the architecture and the
-    keys add a few per layer.
+    numbers has at most n rows and about n commas; the architecture and the
+    keys add a few per layer.  A file past this is refused before parsing: it
+    cannot be a model, and parsing it could cost far more than the largest model.
     """
-    return 3 * MAX_PARAMETERS + 16 * MAX_LAYERS + 1024
+    return MAX_PARAMETERS + 8 * MAX_LAYERS + 1024
 
 
 def _count(name: str, n: Any, lo: int, hi: int, what: str) -> int:

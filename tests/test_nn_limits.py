@@ -86,7 +86,6 @@ def test_constructor_refuses_at_once_what_load_refuses_with_the_same_message(
         lambda: nn.MLP(1, [1] * limits.MAX_LAYERS),
         lambda: nn.Maxout(1, 1, limits.MAX_PIECES),
         lambda: nn.Neuron(limits.MAX_WIDTH, "prelu"),
-        lambda: nn.BatchNorm(limits.MAX_WIDTH),
     ],
 )
 def test_models_at_the_limits_save_and_load_back(make: Any, tmp_path: Path) -> None:
@@ -158,9 +157,11 @@ def test_load_refuses_a_hostile_file_of_tiny_values_quickly(item: bytes, tmp_pat
     count = 60_000_000 // len(item)  # about 60 MB: once 1.7 GB and many seconds inside json.loads
     path.write_bytes(b"[" + item * count + b"0]")
     start = time.monotonic()
-    with pytest.raises(ValueError, match="JSON values, more than any model within the limits") as err:
+    with pytest.raises(
+        ValueError, match=r"(JSON lists and objects|commas), more than any model within the limits can have"
+    ) as err:
         nn.load(path)
-    assert time.monotonic() - start < 3.0
+    assert time.monotonic() - start < 5.0  # the count takes a fraction of a second; parsing took 4-13 s
     assert "m.json" in str(err.value)
 
 
