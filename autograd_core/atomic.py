@@ -88,8 +88,10 @@ _TAIL = re.compile(r"(?P<host>[0-9a-f]{4})-(?P<pid>[0-9]+)-[0-9a-f]{8}" + re.esc
 
 
 def _pid_is_gone(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # another thread of this process may be saving the same target
+    if pid == os.getpid() or os.name == "nt":
+        # Another thread of this process may be saving the same target; and Windows'
+        # os.kill(pid, 0) would terminate the process instead of probing it.
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -157,7 +159,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _others_can_write(directory: Path) -> bool:
+    """Whether a user other than the saver (and root) may add, remove or rename entries of ``directory``."""
     st = os.stat(directory)
+    if hasattr(os, "geteuid") and st.st_uid not in (os.geteuid(), 0):
+        return True  # its owner can
     return bool(st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 

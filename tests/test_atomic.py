@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,3 +191,29 @@ def test_atomic_write_removes_stale_temporaries_of_its_target_only(tmp_path: Pat
     left = set(os.listdir(tmp_path))
     assert stale.name not in left and old.name not in left
     assert {live.name, unrelated.name, lookalike.name, "m.json", "other.json"} == left
+
+
+def test_atomic_write_refuses_own_symlink_in_a_directory_another_user_owns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    link = theirs / "model.json"
+    link.symlink_to(victim)
+    real_stat = os.stat
+    other = os.geteuid() + 1 if os.geteuid() else 12345
+
+    def stat_with_another_owner(p: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        st = real_stat(p, *args, **kwargs)
+        if os.fspath(p) == os.fspath(theirs):  # the directory's owner could swap the link
+            fields = list(st)
+            fields[stat.ST_UID] = other
+            return os.stat_result(fields)
+        return st
+
+    monkeypatch.setattr(os, "stat", stat_with_another_owner)
+    with pytest.raises(PermissionError, match="can be written by other users"):
+        atomic_write(link, "new")
+    assert victim.read_text() == "precious"
