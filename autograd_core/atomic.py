@@ -47,7 +47,7 @@ from typing import IO, Any
 
 from .messages import show_name
 
-__all__ = ["atomic_path", "atomic_open", "atomic_write", "STALE_AFTER", "TEMP_SUFFIX"]
+__all__ = ["atomic_path", "atomic_open", "atomic_write", "check_name", "STALE_AFTER", "TEMP_SUFFIX"]
 
 #: Every temporary file ends so: ``.<name>.<target hash>-<host hash>-<pid>-<random>.agc-tmp``.
 TEMP_SUFFIX = ".agc-tmp"
@@ -198,6 +198,19 @@ def _follow_links(path: Path) -> Path:
     raise OSError(errno.ELOOP, f"too many symbolic links while saving {show_name(path)}")
 
 
+def check_name(path: str | os.PathLike[str]) -> None:
+    """Check, before anything is written, that a save of ``path`` can work: its directory exists, its name fits.
+
+    Raises:
+        FileNotFoundError: if the directory of ``path`` does not exist.
+        ValueError: if the file name is longer than the directory's ``NAME_MAX`` (in bytes).
+    """
+    given = Path(os.fspath(path))
+    if not given.parent.is_dir():
+        raise FileNotFoundError(f"directory {show_name(given.parent)} does not exist; create it first")
+    _check_name(given, _name_max(given.parent))
+
+
 def _check_name(target: Path, name_max: int) -> None:
     size = len(os.fsencode(target.name))
     if size > name_max:
@@ -222,9 +235,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         PermissionError: for a symbolic link the save refuses to follow.
     """
     given = Path(os.fspath(path))
-    if not given.parent.is_dir():
-        raise FileNotFoundError(f"directory {show_name(given.parent)} does not exist; create it first")
-    _check_name(given, _name_max(given.parent))
+    check_name(given)
     target = _follow_links(given)
     parent = target.parent
     if not parent.is_dir():

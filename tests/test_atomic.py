@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from autograd_core.atomic import atomic_open, atomic_path, atomic_write
+from autograd_core.atomic import atomic_open, atomic_path, atomic_write, check_name
 
 
 def test_atomic_write_text_and_bytes_with_ordinary_permissions(tmp_path: Path) -> None:
@@ -217,3 +217,12 @@ def test_atomic_write_refuses_own_symlink_in_a_directory_another_user_owns(
     with pytest.raises(PermissionError, match="can be written by other users"):
         atomic_write(link, "new")
     assert victim.read_text() == "precious"
+
+
+def test_check_name_refuses_a_missing_directory_and_an_overlong_name(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        check_name(tmp_path / "nope" / "a.txt")
+    with pytest.raises(ValueError, match="choose a shorter name"):
+        check_name(tmp_path / ("x" * 1000))
+    check_name(tmp_path / "fine.txt")
+    assert list(tmp_path.iterdir()) == []

@@ -177,3 +177,12 @@ def test_render_svg_shows_odd_names_escaped_and_bounds_dot_errors(
     msg = str(info.value)
     assert "a\\nb\\x1b[2J.dot" in msg and "\n" not in msg and "\x1b" not in msg
     assert len(msg) <= 2000 and "characters, cut" in msg
+
+
+def test_render_svg_names_the_limit_for_an_overlong_name_before_writing(tmp_path: Path) -> None:
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    with pytest.raises(ValueError, match=f"more than the limit of {name_max} bytes"):
+        render_svg(lecture_graph(), tmp_path / ("a" * name_max + ".svg"))
+    assert list(tmp_path.iterdir()) == []
+    longest = tmp_path / ("a" * (name_max - 4) + ".svg")
+    assert render_svg(lecture_graph(), longest) == longest and longest.with_suffix(".dot").exists()

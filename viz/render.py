@@ -18,7 +18,7 @@ from typing import Any
 import graphviz
 
 from autograd_core import Value
-from autograd_core.atomic import atomic_path, atomic_write
+from autograd_core.atomic import atomic_path, atomic_write, check_name
 from autograd_core.messages import shorten, show_name, show_value
 
 from .dot import draw_dot
@@ -69,7 +69,7 @@ def render_svg(
         RuntimeError: if ``dot`` fails or times out, with its message.
         TypeError: for an object that is neither a Value nor a digraph, or
             options given with a digraph.
-        ValueError: if ``path`` does not end in ``.svg``.
+        ValueError: if ``path`` does not end in ``.svg``, or its name is longer than the directory allows.
         FileNotFoundError: if the directory of ``path`` does not exist.
         IsADirectoryError: if ``path``, or the ``.dot`` path beside it, is a
             directory (checked before anything is written).
@@ -89,10 +89,9 @@ def render_svg(
             f"render_svg() writes SVG: the path must end in .svg, got {got} in {show_name(svg_path)} "
             "(for the DOT source alone, write draw_dot(...).source)"
         )
-    if not svg_path.parent.is_dir():
-        raise FileNotFoundError(f"directory {show_name(svg_path.parent)} does not exist; create it first")
     dot_path = svg_path.with_suffix(".dot")
     for p in (svg_path, dot_path):
+        check_name(p)  # a missing directory or an overlong name, before anything is written
         if p.is_dir():
             raise IsADirectoryError(f"{show_name(p)} is a directory; choose another file name for the SVG")
     atomic_write(dot_path, graph.source)
