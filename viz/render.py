@@ -1,7 +1,10 @@
 """``render_svg``: write a computation graph as ``.dot`` and ``.svg`` files.
 
 The DOT source is always written (atomically); the SVG needs Graphviz's
-``dot`` binary, run as a subprocess with an argument list (no shell).  When
+``dot`` binary, run as a subprocess with an argument list (no shell); it
+reads the DOT source on standard input and writes to ``-o`` joined to an
+absolute path, so no file name (``-V.svg``, ``-ofoo.svg``) can become an
+option.  When
 ``dot`` is missing, :class:`GraphvizNotFoundError` says how to install it and
 gives the exact command that turns the ``.dot`` file already written into SVG.
 """
