@@ -6,7 +6,8 @@ elu``; ``prelu`` learns one slope per neuron) and initial weights by name
 ``xavier`` and ``he`` scale with the fan-in).  Every random draw comes from
 the ``random.Random`` passed in, never from the global RNG, so the same seed
 gives the same model.  A Layer and an MLP always return a list of Values,
-one per output, also for a single output.
+one per output, also for a single output.  Sizes (widths, layers, pieces,
+parameters) are bounded by :mod:`nn.limits`, checked before anything is built.
 """
 
 from __future__ import annotations

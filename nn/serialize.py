@@ -13,8 +13,12 @@ reads back bit for bit.  ``save`` writes a temporary file in the same
 directory and renames it over the target, so a crash leaves either the old
 file or the new one, never half of one.  ``load`` parses JSON only (nothing is
 unpickled or evaluated) and checks every part before it builds anything: the
-size of the file, the format and version, the architecture's type and
-arguments, the number of parameters, every key, shape and number.
+size of the file and its count of JSON values (before parsing), the format and
+version, the architecture's type and arguments, the number of parameters,
+every key, shape and number.  The size limits are those of :mod:`nn.limits`,
+the same the constructors apply, so ``save`` never writes what ``load`` refuses.
+Messages show file names by ``repr`` and quote file content only in bounded
+excerpts (:mod:`autograd_core.messages`).
 """
 
 from __future__ import annotations
@@ -72,7 +76,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
 
     Raises:
         TypeError: if ``model`` is not a savable Module.
-        ValueError: if a weight is nan or inf (the file would not load back).
+        ValueError: if a weight is nan or inf, or the model is past the limits of
+            :mod:`nn.limits` (the file would not load back).
         OSError: if the file cannot be written (the old file, if any, is left as it was).
     """
     if not isinstance(model, Module):
