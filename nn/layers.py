@@ -6,7 +6,8 @@ elu``; ``prelu`` learns one slope per neuron) and initial weights by name
 ``xavier`` and ``he`` scale with the fan-in).  Every random draw comes from
 the ``random.Random`` passed in, never from the global RNG, so the same seed
 gives the same model.  A Layer and an MLP always return a list of Values,
-one per output, also for a single output.
+one per output, also for a single output.  Sizes (widths, layers, pieces,
+parameters) are bounded by :mod:`nn.limits`, checked before anything is built.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from autograd_core import Value, maximum
 
+from .limits import check_layers, check_parameters, check_pieces, check_width
 from .module import Module
 
 __all__ = [
@@ -132,12 +134,9 @@ def make_rng(rng: random.Random | int | None) -> random.Random:
     raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
 
 
-def _check_count(name: str, n: Any, minimum: int = 1) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
-    return int(n)
+def _linear_count(nin: int, nout: int, activation: str) -> int:
+    """Numbers stored by ``nout`` units of ``nin`` inputs: weights, biases and (for prelu) one slope each."""
+    return nout * (nin + 1 + (activation == "prelu"))
 
 
 def _check_activation(activation: Any) -> str:
@@ -239,8 +238,9 @@ class Neuron(Module):
         alpha: float = ELU_ALPHA,
         sigma: float = NORMAL_SIGMA,
     ) -> None:
-        self.nin = _check_count("nin", nin)
+        self.nin = check_width("nin", nin)
         self.activation = _check_activation(activation)
+        check_parameters("Neuron", _linear_count(self.nin, 1, self.activation))
         self.init = _resolve_init(init, self.activation)
         self.negative_slope = check_negative_slope(negative_slope)
         self.alpha = check_alpha(alpha)
@@ -328,9 +328,10 @@ class Layer(Module):
         alpha: float = ELU_ALPHA,
         sigma: float = NORMAL_SIGMA,
     ) -> None:
-        self.nin = _check_count("nin", nin)
-        self.nout = _check_count("nout", nout)
+        self.nin = check_width("nin", nin)
+        self.nout = check_width("nout", nout)
         self.activation = _check_activation(activation)
+        check_parameters("Layer", _linear_count(self.nin, self.nout, self.activation))
         self.negative_slope = check_negative_slope(negative_slope)
         self.alpha = check_alpha(alpha)
         sd = check_sigma(sigma)
@@ -404,23 +405,26 @@ class MLP(Module):
         alpha: float = ELU_ALPHA,
         sigma: float = NORMAL_SIGMA,
     ) -> None:
-        self.nin = _check_count("nin", nin)
+        self.nin = check_width("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
             raise TypeError(f"nouts must be a list of layer widths such as [16, 16, 1], got {type(nouts).__name__}")
         if not nouts:
             raise ValueError("nouts must name at least one layer width, e.g. [16, 16, 1]")
-        self.nouts = [_check_count(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        check_layers(len(nouts))
+        self.nouts = [check_width(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        acts = [self.output_activation if i == last else self.activation for i in range(len(self.nouts))]
+        check_parameters("MLP", sum(_linear_count(sizes[i], sizes[i + 1], a) for i, a in enumerate(acts)))
         self.negative_slope = check_negative_slope(negative_slope)
         self.alpha = check_alpha(alpha)
         sd = check_sigma(sigma)
         r = make_rng(rng)
-        sizes = [self.nin, *self.nouts]
-        last = len(self.nouts) - 1
         self.layers = [
             Layer(
-                sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, rng=r,
+                sizes[i], sizes[i + 1], acts[i], init=init, rng=r,
                 negative_slope=self.negative_slope, alpha=self.alpha, sigma=sd,
             )
             for i in range(len(self.nouts))
@@ -477,9 +481,10 @@ class Maxout(Module):
     def __init__(
         self, nin: int, nout: int, pieces: int = 2, *, init: str = "auto", rng: random.Random | int | None = None
     ) -> None:
-        self.nin = _check_count("nin", nin)
-        self.nout = _check_count("nout", nout)
-        self.pieces = _check_count("pieces", pieces, 2)
+        self.nin = check_width("nin", nin)
+        self.nout = check_width("nout", nout)
+        self.pieces = check_pieces(pieces)
+        check_parameters("Maxout", _linear_count(self.nin, self.nout * self.pieces, "linear"))
         r = make_rng(rng)
         self.neurons = [
             Neuron(self.nin, "linear", init=init, rng=r, fan_out=self.nout) for _ in range(self.nout * self.pieces)
@@ -577,7 +582,8 @@ class BatchNorm(Module):
     _running_var: list[Value]
 
     def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        self.num_features = _check_count("num_features", num_features)
+        self.num_features = check_width("num_features", num_features)
+        check_parameters("BatchNorm", 4 * self.num_features)  # weight, bias and the two running statistics
         self.momentum = check_momentum(momentum)
         self.eps = check_eps(eps)
         self.weight = [Value(1.0) for _ in range(self.num_features)]

@@ -13,12 +13,17 @@ reads back bit for bit.  ``save`` writes a temporary file in the same
 directory and renames it over the target, so a crash leaves either the old
 file or the new one, never half of one.  ``load`` parses JSON only (nothing is
 unpickled or evaluated) and checks every part before it builds anything: the
-size of the file, the format and version, the architecture's type and
-arguments, the number of parameters, every key, shape and number.
+size of the file and its count of JSON values (before parsing), the format and
+version, the architecture's type and arguments, the number of parameters,
+every key, shape and number.  The size limits are those of :mod:`nn.limits`,
+the same the constructors apply, so ``save`` never writes what ``load`` refuses.
+Messages show file names by ``repr`` and quote file content only in bounded
+excerpts (:mod:`autograd_core.messages`).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -28,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core.atomic import atomic_write
+from autograd_core.messages import shorten, show_name, show_value
 
+from . import limits
 from .layers import (
     ACTIVATIONS,
     ELU_ALPHA,
@@ -45,9 +52,10 @@ from .layers import (
     check_momentum,
     check_negative_slope,
 )
+from .limits import check_layers, check_parameters, check_pieces, check_width
 from .module import Module
 
-__all__ = ["save", "load", "FORMAT", "VERSION", "READABLE_VERSIONS", "MAX_BYTES", "MAX_PARAMETERS"]
+__all__ = ["save", "load", "FORMAT", "VERSION", "READABLE_VERSIONS"]
 
 FORMAT = "autograd-core-nn"
 #: Version 2 added the activation constants ``negative_slope`` and ``alpha`` to
@@ -55,12 +63,8 @@ FORMAT = "autograd-core-nn"
 #: with the defaults they were made with.
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
-#: Largest file ``load`` reads; a scalar engine has no use for bigger models.
-MAX_BYTES = 64 * 1024 * 1024
-#: Largest number of parameters ``load`` builds (checked before building).
-MAX_PARAMETERS = 2_000_000
-_MAX_WIDTH = 100_000
-_MAX_LAYERS = 1_000
+# The size limits (file bytes, parameters, widths, layers, pieces) are those of
+# nn.limits, shared with the constructors: save never writes what load refuses.
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> None:
@@ -72,7 +76,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
 
     Raises:
         TypeError: if ``model`` is not a savable Module.
-        ValueError: if a weight is nan or inf (the file would not load back).
+        ValueError: if a weight is nan or inf, or the model is past the limits of
+            :mod:`nn.limits` (the file would not load back).
         OSError: if the file cannot be written (the old file, if any, is left as it was).
     """
     if not isinstance(model, Module):
@@ -81,14 +86,28 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
         arch = model.config()
     except NotImplementedError as e:
         raise TypeError(str(e)) from None
-    state = {k: a.tolist() for k, a in model.state_dict().items()}
+    arrays = model.state_dict()
+    kind = type(model).__name__
+    # The constructors keep every model within the limits; these checks make sure that
+    # nothing (a model changed after construction, a subclass) writes a file load refuses.
+    try:
+        check_parameters(kind, sum(a.size for a in arrays.values()))
+    except ValueError as e:
+        raise ValueError(f"cannot save {kind}: {e}") from None
+    state = {k: a.tolist() for k, a in arrays.items()}
     doc = {"format": FORMAT, "version": VERSION, "architecture": arch, "state": state}
     try:
         text = json.dumps(doc, allow_nan=False, indent=1)
     except ValueError:
-        bad = [k for k, a in model.state_dict().items() if not all(math.isfinite(float(x)) for x in a.ravel())]
-        raise ValueError(f"cannot save {type(model).__name__}: non-finite weights (nan or inf) in {bad}") from None
-    atomic_write(path, text)
+        bad = [k for k, a in arrays.items() if not all(math.isfinite(float(x)) for x in a.ravel())]
+        raise ValueError(shorten(f"cannot save {kind}: non-finite weights (nan or inf) in {bad}")) from None
+    data = text.encode("utf-8")
+    if len(data) > limits.max_file_bytes():
+        raise ValueError(
+            f"cannot save {kind}: the file would have {len(data)} bytes, more than the limit of "
+            f"{limits.max_file_bytes()} that load reads (nn.limits.max_file_bytes())"
+        )
+    atomic_write(path, data)
 
 
 class _Bad(Exception):
@@ -130,17 +149,21 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _int(arch: dict[str, Any], key: str, lo: int = 1, hi: int = _MAX_WIDTH) -> int:
+def _int(arch: dict[str, Any], key: str, check: Callable[[Any], int] | None = None) -> int:
+    """An int field, checked by the constructor's own check (the same limits and message)."""
     v = arch[key]
-    if type(v) is not int or not lo <= v <= hi:
-        raise _Bad(f"architecture field {key!r} must be an int in [{lo}, {hi}], got {v!r:.100}")
-    return v
+    if type(v) is not int:
+        raise _Bad(f"architecture field {key!r} must be an int, got {show_value(v, 100)}")
+    try:
+        return check(v) if check is not None else check_width(key, v)
+    except ValueError as e:
+        raise _Bad(f"architecture field {key!r}: {e}") from None
 
 
 def _act(arch: dict[str, Any], key: str) -> str:
     v = arch[key]
     if type(v) is not str or v not in ACTIVATIONS:
-        raise _Bad(f"architecture field {key!r} must be one of {', '.join(ACTIVATIONS)}, got {v!r:.100}")
+        raise _Bad(f"architecture field {key!r} must be one of {', '.join(ACTIVATIONS)}, got {show_value(v, 100)}")
     return v
 
 
@@ -148,7 +171,7 @@ def _real(arch: dict[str, Any], key: str, check: Callable[[Any], float]) -> floa
     """A number field, checked by the constructor's own check (the same bounds as the constructor)."""
     v = arch[key]
     if type(v) not in (int, float):
-        raise _Bad(f"architecture field {key!r} must be a number, got {v!r:.100}")
+        raise _Bad(f"architecture field {key!r} must be a number, got {show_value(v, 100)}")
     try:
         return check(v)
     except (TypeError, ValueError) as e:
@@ -180,11 +203,16 @@ def _linear_shapes(nin: int, nout: int, act: str, prefix: str = "") -> _Shapes:
 def _mlp(a: dict[str, Any]) -> _Checked:
     nin = _int(a, "nin")
     nouts = a["nouts"]
-    if type(nouts) is not list or not 1 <= len(nouts) <= _MAX_LAYERS:
-        raise _Bad(f"architecture field 'nouts' must be a list of 1 to {_MAX_LAYERS} widths, got {nouts!r:.100}")
-    for i, n in enumerate(nouts):
-        if type(n) is not int or not 1 <= n <= _MAX_WIDTH:
-            raise _Bad(f"architecture field 'nouts'[{i}] must be an int in [1, {_MAX_WIDTH}], got {n!r:.100}")
+    if type(nouts) is not list:
+        raise _Bad(f"architecture field 'nouts' must be a list of layer widths, got {show_value(nouts, 100)}")
+    try:
+        check_layers(len(nouts))
+        for i, n in enumerate(nouts):
+            if type(n) is not int:
+                raise _Bad(f"architecture field 'nouts'[{i}] must be an int, got {show_value(n, 100)}")
+            check_width(f"nouts[{i}]", n)
+    except ValueError as e:
+        raise _Bad(f"architecture field 'nouts': {e}") from None
     act, out_act = _act(a, "activation"), _act(a, "output_activation")
     slope, alpha = _constants(a)
     sizes = [nin, *nouts]
@@ -208,7 +236,7 @@ def _neuron(a: dict[str, Any]) -> _Checked:
 
 
 def _maxout(a: dict[str, Any]) -> _Checked:
-    nin, nout, pieces = _int(a, "nin"), _int(a, "nout"), _int(a, "pieces", 2, 1000)
+    nin, nout, pieces = _int(a, "nin"), _int(a, "nout"), _int(a, "pieces", check_pieces)
     return _linear_shapes(nin, nout * pieces, "linear"), lambda: Maxout(nin, nout, pieces)
 
 
@@ -248,7 +276,7 @@ def _check_architecture(arch: Any, version: int) -> _Checked:
         raise _Bad(f"'architecture' must be an object, got {type(arch).__name__}")
     kind = arch.get("type")
     if type(kind) is not str or kind not in _ARCHS:
-        raise _Bad(f"unknown architecture type {kind!r:.100}; known: {', '.join(_ARCHS)}")
+        raise _Bad(f"unknown architecture type {show_value(kind, 100)}; known: {', '.join(_ARCHS)}")
     fields, check = _ARCHS[kind]
     if version == 1:
         fields = tuple(f for f in fields if f not in _CONSTANTS)
@@ -256,12 +284,13 @@ def _check_architecture(arch: Any, version: int) -> _Checked:
     if keys != set(fields):
         raise _Bad(
             f"architecture {kind} (version {version}) needs exactly the fields {sorted(fields)}, "
-            f"missing {sorted(set(fields) - keys)}, unexpected {sorted(keys - set(fields))}"
+            f"missing {sorted(set(fields) - keys)}, unexpected {show_value(sorted(keys - set(fields)))}"
         )
     shapes, build = check(arch)
-    count = sum(math.prod(shape) for shape in shapes.values())
-    if count > MAX_PARAMETERS:
-        raise _Bad(f"architecture {kind} has {count} parameters, more than the limit of {MAX_PARAMETERS}")
+    try:
+        check_parameters(kind, sum(math.prod(shape) for shape in shapes.values()))
+    except ValueError as e:
+        raise _Bad(f"architecture {e}") from None
     return shapes, build
 
 
@@ -283,7 +312,7 @@ def _check_weight(key: str, x: Any) -> None:
             raise _Bad(f"state entry {key!r} holds an integer of {len(str(abs(x)))} digits, too large for a float")
         return
     if type(x) is not float or not math.isfinite(x):
-        raise _Bad(f"state entry {key!r} holds {x!r:.100}; every weight must be a finite number")
+        raise _Bad(f"state entry {key!r} holds {show_value(x, 100)}; every weight must be a finite number")
 
 
 _FLOAT_MAX = int(sys.float_info.max)
@@ -295,7 +324,10 @@ def _check_state(state: Any, want: _Shapes) -> dict[str, Any]:
     missing = sorted(set(want) - set(state))
     extra = sorted(set(state) - set(want))
     if missing or extra:
-        raise _Bad(f"'state' does not match the architecture: missing {missing!r:.200}, unexpected {extra!r:.200}")
+        raise _Bad(
+            f"'state' does not match the architecture: missing {show_value(missing, 200)}, "
+            f"unexpected {show_value(extra, 200)}"
+        )
     for key, shape in want.items():
         val = state[key]
         try:
@@ -310,6 +342,38 @@ def _check_state(state: Any, want: _Shapes) -> dict[str, Any]:
         for x in flat if shape else [val]:
             _check_weight(key, x)
     return state
+
+
+def _check_item_count(raw: bytes) -> None:
+    """Refuse, before parsing, a file holding more JSON values than any model file can.
+
+    ``json.loads`` would build every value first (a 64 MB file of ``[],`` is 20
+    million lists and gigabytes).  Counting brackets and commas in the bytes is
+    fast and over-counts only those inside strings, which a model file barely
+    has; what passes costs at most about what the largest model file costs.
+    """
+    bound = limits.max_json_items()
+    for what, count in (("JSON lists and objects", raw.count(b"[") + raw.count(b"{")), ("commas", raw.count(b","))):
+        if count > bound:
+            raise _Bad(
+                f"it holds {count} {what}, more than any model within the limits can have "
+                f"(at most {bound}, nn.limits.max_json_items())"
+            )
+
+
+def _parse(text: str) -> Any:
+    """``json.loads`` with the checks above, the cyclic garbage collector paused.
+
+    Parsing makes millions of lists and floats but no reference cycles; the
+    collector, triggered again and again by the allocations, made it about 7x slower.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_no_duplicates)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load(path: str | os.PathLike[str]) -> Module:
@@ -331,17 +395,19 @@ def load(path: str | os.PathLike[str]) -> Module:
     try:
         if size == 0:
             raise _Bad("the file is empty")
-        if size > MAX_BYTES:
-            raise _Bad(f"the file has {size} bytes, more than the limit of {MAX_BYTES}")
+        if size > limits.max_file_bytes():
+            raise _Bad(
+                f"the file has {size} bytes, more than the limit of {limits.max_file_bytes()} "
+                "(nn.limits.max_file_bytes(), what save writes for the largest model)"
+            )
         raw = p.read_bytes()
+        _check_item_count(raw)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise _Bad("it is not UTF-8 text (not a model saved by nn.save)") from None
         try:
-            doc = json.loads(
-                text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_no_duplicates
-            )
+            doc = _parse(text)
         except ValueError as e:  # json.JSONDecodeError is a ValueError
             raise _Bad(f"it is not valid JSON (truncated or corrupted?): {e}") from None
         except RecursionError:
@@ -349,16 +415,18 @@ def load(path: str | os.PathLike[str]) -> Module:
         if type(doc) is not dict:
             raise _Bad(f"the top level must be a JSON object, got {type(doc).__name__}")
         if doc.get("format") != FORMAT:
-            raise _Bad(f"'format' is {doc.get('format')!r}, expected {FORMAT!r} (not a model saved by nn.save)")
+            raise _Bad(
+                f"'format' is {show_value(doc.get('format'))}, expected {FORMAT!r} (not a model saved by nn.save)"
+            )
         version = doc.get("version")
         if type(version) is not int or version not in READABLE_VERSIONS:
             raise _Bad(
-                f"'version' is {version!r:.100}; this version of nn reads versions "
+                f"'version' is {show_value(version, 100)}; this version of nn reads versions "
                 f"{', '.join(map(str, READABLE_VERSIONS))}"
             )
         extra = sorted(set(doc) - {"format", "version", "architecture", "state"})
         if extra:
-            raise _Bad(f"unexpected top-level keys {extra}")
+            raise _Bad(f"unexpected top-level keys {show_value(extra)}")
         if "architecture" not in doc or "state" not in doc:
             raise _Bad("it needs both 'architecture' and 'state'")
         # Everything is checked against the shapes the architecture implies before a
@@ -376,5 +444,5 @@ def load(path: str | os.PathLike[str]) -> Module:
         except (TypeError, ValueError) as e:  # checked above already; the file is named either way
             raise _Bad(str(e)) from None
     except _Bad as e:
-        raise ValueError(f"cannot load model from {p}: {e}") from None
+        raise ValueError(shorten(f"cannot load model from {show_name(p)}: {e}")) from None
     return model

@@ -120,7 +120,7 @@ def test_render_svg_rejects_a_directory_before_writing(tmp_path: Path) -> None:
         render_svg(lecture_graph(), tmp_path / "d.svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svg"]  # no stray d.dot
     (tmp_path / "e.dot").mkdir()
-    with pytest.raises(IsADirectoryError, match="e.dot is a directory"):
+    with pytest.raises(IsADirectoryError, match="e.dot' is a directory"):
         render_svg(lecture_graph(), tmp_path / "e.svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svg", "e.dot"]
 
@@ -135,3 +135,54 @@ def test_render_svg_reports_dot_failure(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(RuntimeError, match="dot failed with status 1.*syntax error"):
         render_svg(lecture_graph(), tmp_path / "a.svg")
     assert not (tmp_path / "a.svg").exists()
+
+
+@pytest.mark.parametrize("name", ["-V.svg", "-ofoo.svg", "-Tpng.svg"])
+def test_render_svg_output_name_starting_with_a_dash_is_a_file_not_an_option(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dot once read "-V.svg" as -V (print the version, write nothing) and "-ofoo.svg"
+    # as "write to foo.svg" (rendering whatever came on standard input).
+    monkeypatch.chdir(tmp_path)
+    f = lecture_graph()
+    svg = render_svg(f, name, timeout=20)
+    assert svg == Path(name)
+    assert len(_svg_nodes(tmp_path / name)) == 7
+    assert (tmp_path / name).with_suffix(".dot").read_text(encoding="utf-8") == draw_dot(f).source
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, name[:-4] + ".dot"])
+
+
+def test_render_svg_missing_dot_command_keeps_dash_names_from_being_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    with pytest.raises(GraphvizNotFoundError) as info:
+        render_svg(lecture_graph(), "-V.svg")
+    assert info.value.command == "dot -Tsvg ./-V.dot -o ./-V.svg"
+
+
+def test_render_svg_shows_odd_names_escaped_and_bounds_dot_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    script = fake / "dot"
+    script.write_text("#!/bin/sh\nhead -c 100000 /dev/zero | tr '\\0' x >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ.get("PATH", ""))
+    odd = tmp_path / "a\nb\x1b[2J.svg"
+    with pytest.raises(RuntimeError) as info:
+        render_svg(lecture_graph(), odd)
+    msg = str(info.value)
+    assert "a\\nb\\x1b[2J.dot" in msg and "\n" not in msg and "\x1b" not in msg
+    assert len(msg) <= 2000 and "characters, cut" in msg
+
+
+def test_render_svg_names_the_limit_for_an_overlong_name_before_writing(tmp_path: Path) -> None:
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    with pytest.raises(ValueError, match=f"more than the limit of {name_max} bytes"):
+        render_svg(lecture_graph(), tmp_path / ("a" * name_max + ".svg"))
+    assert list(tmp_path.iterdir()) == []
+    longest = tmp_path / ("a" * (name_max - 4) + ".svg")
+    assert render_svg(lecture_graph(), longest) == longest and longest.with_suffix(".dot").exists()
