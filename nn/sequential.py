@@ -251,8 +251,10 @@ class PReLU(_Activation):
 
     def __init__(self, num_parameters: int = 1, init: float = PRELU_INIT) -> None:
         self.num_parameters = _count("num_parameters", num_parameters)
-        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not math.isfinite(float(init)):
-            raise TypeError(f"PReLU init must be a finite real number, got {init!r}")
+        if isinstance(init, bool) or not isinstance(init, numbers.Real):
+            raise TypeError(f"PReLU init must be a real number, got {type(init).__name__}: {init!r}")
+        if not math.isfinite(float(init)):
+            raise ValueError(f"PReLU init must be a finite number, got {init!r}")
         self.weight = [Value(float(init)) for _ in range(self.num_parameters)]
 
     def forward(self, x: Any) -> list[Value]:

@@ -149,8 +149,10 @@ def test_activation_constants_are_checked() -> None:
         nn.LeakyReLU(2.0)
     with pytest.raises(ValueError, match="alpha must be a positive"):
         nn.ELU(0.0)
-    with pytest.raises(TypeError, match="PReLU init"):
+    with pytest.raises(ValueError, match="PReLU init must be a finite number"):
         nn.PReLU(1, init=float("nan"))
+    with pytest.raises(TypeError, match="PReLU init must be a real number"):
+        nn.PReLU(1, init="0.25")  # type: ignore[arg-type]
 
 
 # -- Sequential --------------------------------------------------------------------------------------
