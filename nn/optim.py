@@ -291,6 +291,8 @@ class Optimizer:
                     f"{sorted(keys - set(saved))}, unexpected {sorted(set(saved) - keys, key=str)}"
                 )
             n = len(mine["params"])
+            if not isinstance(saved["params"], (list, tuple)):
+                raise TypeError(f"optimizer state dict group {i} 'params' must be a list of parameter indices")
             if list(saved["params"]) != list(range(k, k + n)):
                 raise ValueError(
                     f"optimizer state dict group {i} holds parameters {list(saved['params'])!r:.100}, "
