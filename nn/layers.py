@@ -273,7 +273,7 @@ class Neuron(Module):
             return act.elu(self.alpha)
         return act
 
-    def __call__(self, x: Any) -> Value:
+    def forward(self, x: Any) -> Value:
         """The neuron's output for one sample ``x`` (a list of ``nin`` Values or numbers).
 
         Raises:
@@ -344,7 +344,7 @@ class Layer(Module):
             for _ in range(self.nout)
         ]  # fmt: skip
 
-    def __call__(self, x: Any) -> list[Value]:
+    def forward(self, x: Any) -> list[Value]:
         """The ``nout`` outputs for one sample ``x``.
 
         Raises:
@@ -430,7 +430,7 @@ class MLP(Module):
             for i in range(len(self.nouts))
         ]  # fmt: skip
 
-    def __call__(self, x: Any) -> list[Value]:
+    def forward(self, x: Any) -> list[Value]:
         """The outputs (a list, one per unit of the last layer) for one sample ``x``.
 
         Raises:
@@ -490,7 +490,7 @@ class Maxout(Module):
             Neuron(self.nin, "linear", init=init, rng=r, fan_out=self.nout) for _ in range(self.nout * self.pieces)
         ]
 
-    def __call__(self, x: Any) -> list[Value]:
+    def forward(self, x: Any) -> list[Value]:
         """The ``nout`` outputs for one sample ``x``.
 
         Raises:
@@ -537,7 +537,7 @@ class Dropout(Module):
         self.p = check_dropout_p(p)
         self._rng = make_rng(rng)
 
-    def __call__(self, x: Any) -> list[Any]:
+    def forward(self, x: Any) -> list[Any]:
         """``x`` (a list) with dropout applied in training mode; ``x`` itself as a list in evaluation mode."""
         xs = list(x)
         if not self.training or self.p == 0.0:
@@ -570,6 +570,7 @@ class BatchNorm(Module):
         TypeError, ValueError: for a bad argument.
     """
 
+    takes_batch = True  # it normalizes over the whole batch
     num_features: int
     momentum: float
     eps: float
@@ -601,7 +602,7 @@ class BatchNorm(Module):
         """The running (unbiased) variance of each feature (a copy)."""
         return [v.data for v in self._running_var]
 
-    def __call__(self, batch: Any) -> list[list[Value]]:
+    def forward(self, batch: Any) -> list[list[Value]]:
         """Normalize a batch: a list of samples, each a list of ``num_features`` Values or numbers.
 
         Raises:

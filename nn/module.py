@@ -5,7 +5,8 @@ attributes, single or in lists.  :meth:`Module.named_parameters` walks those
 attributes in the order they were assigned, so names are stable dotted paths
 such as ``layers.0.neurons.3.w.1``.  ``train()`` / ``eval()`` switch the mode
 that dropout and batch normalization read.  ``state_dict()`` gives numpy
-arrays (layers override it to give PyTorch's ``nn.Linear`` layout).
+arrays (layers override it to give PyTorch's ``nn.Linear`` layout).  As in
+PyTorch, a module computes in ``forward`` and calling it runs ``forward``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ class Module:
     """Base class: parameters, names, modes, state dicts and a readable repr.
 
     Subclasses assign Values, Modules, or lists of either to attributes in
-    ``__init__`` and implement ``__call__``.  Attributes whose names start with
-    an underscore are private and never walked.
+    ``__init__`` and implement ``forward`` (``module(x)`` calls it; a subclass
+    that overrides ``__call__`` instead still works).  Attributes whose names
+    start with an underscore are private and never walked.
     """
 
     training: bool = True
+    #: True for a module whose input is a whole batch (a list of samples), such as
+    #: BatchNorm; False for one that maps one sample (a list of numbers) at a time.
+    #: :class:`nn.Sequential` reads it to feed each module what it expects.
+    takes_batch: bool = False
 
     # -- walking ------------------------------------------------------------------
 
@@ -94,8 +100,17 @@ class Module:
 
     # -- calling ----------------------------------------------------------------------
 
+    def forward(self, x: Any) -> Any:
+        """The module's output for ``x``; subclasses define it.
+
+        Raises:
+            NotImplementedError: in this base class.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
     def __call__(self, x: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+        """``self.forward(x)``, as ``torch.nn.Module.__call__``."""
+        return self.forward(x)
 
     # -- architecture (for nn.save / nn.load) -----------------------------------------------
 
@@ -122,6 +137,23 @@ class Module:
         return {
             k: np.array([p.data for p in values], dtype=np.float64).reshape(shape)
             for k, (shape, values) in self._state_values().items()
+        }
+
+    def grad_dict(self) -> dict[str, np.ndarray]:
+        """The ``grad`` of every parameter in the layout of :meth:`state_dict`.
+
+        Only keys that hold parameters are listed (BatchNorm's running statistics are
+        buffers and have no gradient), so the keys are those of PyTorch's
+        ``{name: p.grad for name, p in module.named_parameters()}``.
+
+        Returns:
+            A new dict of new float64 arrays.
+        """
+        params = {id(p) for p in self.parameters()}
+        return {
+            k: np.array([p.grad for p in values], dtype=np.float64).reshape(shape)
+            for k, (shape, values) in self._state_values().items()
+            if values and all(id(p) in params for p in values)
         }
 
     #: Keys of :meth:`_own_state` whose values must be >= 0 (BatchNorm's ``running_var``).

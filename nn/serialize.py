@@ -8,7 +8,14 @@ The file::
      "state": {"layers.0.weight": [[...], ...], "layers.0.bias": [...], ...}}
 
 ``state`` is :meth:`Module.state_dict` as nested lists (PyTorch's
-``nn.Linear`` layout).  Floats are written with ``repr``, so every weight
+``nn.Linear`` layout).  A ``Sequential`` is stored as
+``{"type": "Sequential", "layers": [each module's architecture]}`` with
+PyTorch's state keys (``"0.weight"``).  An optional ``"optimizer"`` entry
+(``save(model, path, optimizer=opt)``) holds :meth:`Optimizer.state_dict`
+with every parameter numbered by its position in ``model.parameters()``
+(state keys as decimal strings); :func:`load` checks it too, and
+:func:`load_optimizer` restores it into an optimizer built over the loaded
+model, so training resumes bit for bit.  Floats are written with ``repr``, so every weight
 reads back bit for bit.  ``save`` writes a temporary file in the same
 directory and renames it over the target, so a crash leaves either the old
 file or the new one, never half of one.  ``load`` parses JSON only (nothing is
@@ -54,8 +61,10 @@ from .layers import (
 )
 from .limits import check_layers, check_parameters, check_pieces, check_width
 from .module import Module
+from .optim import SGD, Adam, AdamW, Optimizer
+from .sequential import ELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh
 
-__all__ = ["save", "load", "FORMAT", "VERSION", "READABLE_VERSIONS"]
+__all__ = ["save", "load", "load_optimizer", "FORMAT", "VERSION", "READABLE_VERSIONS"]
 
 FORMAT = "autograd-core-nn"
 #: Version 2 added the activation constants ``negative_slope`` and ``alpha`` to
@@ -67,17 +76,21 @@ READABLE_VERSIONS = (1, 2)
 # nn.limits, shared with the constructors: save never writes what load refuses.
 
 
-def save(model: Module, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as JSON, atomically.
+def save(model: Module, path: str | os.PathLike[str], *, optimizer: Optimizer | None = None) -> None:
+    """Write ``model`` (and, if given, the state of its ``optimizer``) to ``path`` as JSON, atomically.
 
     Args:
-        model: an MLP, Layer, Neuron, Maxout, BatchNorm or Dropout.
+        model: an MLP, Layer, Neuron, Maxout, BatchNorm, Dropout, Linear, activation module,
+            or a Sequential of those.
         path: the file to write (its directory must exist).
+        optimizer: an optimizer over parameters of ``model`` (all or some of them), whose
+            step count, hyper-parameters and buffers are saved too.
 
     Raises:
-        TypeError: if ``model`` is not a savable Module.
-        ValueError: if a weight is nan or inf, or the model is past the limits of
-            :mod:`nn.limits` (the file would not load back).
+        TypeError: if ``model`` is not a savable Module, or ``optimizer`` not an Optimizer.
+        ValueError: if a weight or buffer is nan or inf, the model is past the limits of
+            :mod:`nn.limits` (the file would not load back), or the optimizer updates a
+            Value that is not a parameter of ``model``.
         OSError: if the file cannot be written (the old file, if any, is left as it was).
     """
     if not isinstance(model, Module):
@@ -96,10 +109,14 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
         raise ValueError(f"cannot save {kind}: {e}") from None
     state = {k: a.tolist() for k, a in arrays.items()}
     doc = {"format": FORMAT, "version": VERSION, "architecture": arch, "state": state}
+    if optimizer is not None:
+        doc["optimizer"] = _optimizer_section(model, optimizer)
     try:
         text = json.dumps(doc, allow_nan=False, indent=1)
     except ValueError:
         bad = [k for k, a in arrays.items() if not all(math.isfinite(float(x)) for x in a.ravel())]
+        if not bad:
+            raise ValueError(shorten(f"cannot save the optimizer of {kind}: non-finite buffers")) from None
         raise ValueError(shorten(f"cannot save {kind}: non-finite weights (nan or inf) in {bad}")) from None
     data = text.encode("utf-8")
     if len(data) > limits.max_file_bytes():
@@ -259,6 +276,65 @@ def _dropout(a: dict[str, Any]) -> _Checked:
     return {}, lambda: Dropout(p)
 
 
+def _bool(arch: dict[str, Any], key: str) -> bool:
+    v = arch[key]
+    if type(v) is not bool:
+        raise _Bad(f"architecture field {key!r} must be true or false, got {v!r:.100}")
+    return v
+
+
+def _linear(a: dict[str, Any]) -> _Checked:
+    nin, nout, bias = _int(a, "nin"), _int(a, "nout"), _bool(a, "bias")
+    shapes: _Shapes = {"weight": (nout, nin)}
+    if bias:
+        shapes["bias"] = (nout,)
+    return shapes, lambda: Linear(nin, nout, bias=bias)
+
+
+def _plain_activation(cls: type[Module]) -> Callable[[dict[str, Any]], _Checked]:
+    return lambda a: ({}, cls)
+
+
+def _leaky_relu(a: dict[str, Any]) -> _Checked:
+    slope = _real(a, "negative_slope", check_negative_slope)
+    return {}, lambda: LeakyReLU(slope)
+
+
+def _elu(a: dict[str, Any]) -> _Checked:
+    alpha = _real(a, "alpha", check_alpha)
+    return {}, lambda: ELU(alpha)
+
+
+def _prelu(a: dict[str, Any]) -> _Checked:
+    n = _int(a, "num_parameters")
+    return {"weight": (n,)}, lambda: PReLU(n)
+
+
+#: Deepest nesting of Sequentials ``load`` follows (each level is a recursive check).
+_MAX_NESTING = 32
+
+
+def _sequential(a: dict[str, Any], version: int, depth: int) -> _Checked:
+    layers = a["layers"]
+    if type(layers) is not list or len(layers) > limits.MAX_LAYERS:
+        raise _Bad(
+            f"architecture field 'layers' must be a list of at most {limits.MAX_LAYERS} modules, "
+            f"got {show_value(layers, 100)}"
+        )
+    if depth >= _MAX_NESTING:
+        raise _Bad(f"Sequentials are nested more than {_MAX_NESTING} deep")
+    shapes: _Shapes = {}
+    builds = []
+    for i, child in enumerate(layers):
+        try:
+            child_shapes, build = _check_architecture(child, version, depth + 1)
+        except _Bad as e:
+            raise _Bad(f"Sequential layer {i}: {e}") from None
+        shapes.update({f"{i}.{k}": shape for k, shape in child_shapes.items()})
+        builds.append(build)
+    return shapes, lambda: Sequential(*(b() for b in builds))
+
+
 # type -> (required fields, checker returning (expected state shapes, builder))
 _ARCHS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], _Checked]]] = {
     "MLP": (("nin", "nouts", "activation", "output_activation", *_CONSTANTS), _mlp),
@@ -267,10 +343,23 @@ _ARCHS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], _Checked]]] 
     "Maxout": (("nin", "nout", "pieces"), _maxout),
     "BatchNorm": (("num_features", "momentum", "eps"), _batchnorm),
     "Dropout": (("p",), _dropout),
+    "Linear": (("nin", "nout", "bias"), _linear),
+    **{
+        name: ((), _plain_activation(cls))
+        for name, cls in (("Identity", Identity), ("ReLU", ReLU), ("Tanh", Tanh), ("Sigmoid", Sigmoid))
+    },
+    "LeakyReLU": (("negative_slope",), _leaky_relu),
+    "ELU": (("alpha",), _elu),
+    "PReLU": (("num_parameters",), _prelu),
+    "Sequential": (("layers",), lambda a: ({}, Sequential)),  # checked by _sequential (it recurses)
 }
 
 
-def _check_architecture(arch: Any, version: int) -> _Checked:
+#: The PyTorch-shaped modules; they appeared with version 2 files.
+_SINCE_V2 = ("Linear", "Identity", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "PReLU", "Sequential")
+
+
+def _check_architecture(arch: Any, version: int, depth: int = 0) -> _Checked:
     """The expected state shapes and a builder, from the architecture alone (nothing is built)."""
     if type(arch) is not dict:
         raise _Bad(f"'architecture' must be an object, got {type(arch).__name__}")
@@ -278,6 +367,8 @@ def _check_architecture(arch: Any, version: int) -> _Checked:
     if type(kind) is not str or kind not in _ARCHS:
         raise _Bad(f"unknown architecture type {show_value(kind, 100)}; known: {', '.join(_ARCHS)}")
     fields, check = _ARCHS[kind]
+    if version == 1 and kind in _SINCE_V2:
+        raise _Bad(f"architecture type {kind} needs a version-2 file, this one is version 1")
     if version == 1:
         fields = tuple(f for f in fields if f not in _CONSTANTS)
     keys = set(arch) - {"type"}
@@ -286,7 +377,7 @@ def _check_architecture(arch: Any, version: int) -> _Checked:
             f"architecture {kind} (version {version}) needs exactly the fields {sorted(fields)}, "
             f"missing {sorted(set(fields) - keys)}, unexpected {show_value(sorted(keys - set(fields)))}"
         )
-    shapes, build = check(arch)
+    shapes, build = _sequential(arch, version, depth) if kind == "Sequential" else check(arch)
     try:
         check_parameters(kind, sum(math.prod(shape) for shape in shapes.values()))
     except ValueError as e:
@@ -377,7 +468,7 @@ def _parse(text: str) -> Any:
 
 
 def load(path: str | os.PathLike[str]) -> Module:
-    """Read a model written by :func:`save`, checking everything first.
+    """Read a model written by :func:`save`, checking everything first (the optimizer state too, if any).
 
     Args:
         path: the file to read.
@@ -388,8 +479,134 @@ def load(path: str | os.PathLike[str]) -> Module:
     Raises:
         FileNotFoundError: if ``path`` does not exist.
         ValueError: naming the file and what is wrong (not JSON, truncated, empty, wrong
-            format or version, unknown architecture, bad shapes, nan or inf, too large).
+            format or version, unknown architecture, bad shapes, nan or inf, too large, a bad
+            optimizer section).
     """
+    return _load(path, None)[0]
+
+
+def load_optimizer(path: str | os.PathLike[str], model: Module, optimizer: Optimizer) -> None:
+    """Restore the optimizer state saved with ``nn.save(model, path, optimizer=...)`` into ``optimizer``.
+
+    ``optimizer`` must be built over ``model`` (usually ``nn.load(path)``) as the saved one
+    was: the same type and the same parameter groups, each with the same parameters of the
+    model in the same order (a schedule, which is code, is not saved: pass it again).
+    Its step count, hyper-parameters and buffers are then those saved, so training
+    continues bit for bit as if it had never stopped::
+
+        model = nn.load(path)
+        opt = nn.optim.Adam(model.parameters(), lr=0.01)
+        nn.load_optimizer(path, model, opt)
+
+    Args:
+        path: a file written by :func:`save` with an optimizer.
+        model: the model the optimizer updates (its parameters are matched by position).
+        optimizer: the optimizer to restore into; nothing changes unless all checks pass.
+
+    Raises:
+        TypeError: if ``model`` or ``optimizer`` has the wrong type.
+        ValueError: naming the file and what is wrong: everything :func:`load` checks, no
+            optimizer in the file, another optimizer type, groups or parameters that differ.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"load_optimizer needs the nn.Module the optimizer updates, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"load_optimizer needs an nn.optim.Optimizer, got {type(optimizer).__name__}")
+    _load(path, (model, optimizer))
+
+
+#: Optimizer classes an ``"optimizer"`` section may name.
+_OPTIMIZERS: dict[str, type[Optimizer]] = {c.__name__: c for c in (SGD, Adam, AdamW)}
+
+
+def _optimizer_section(model: Module, optimizer: Optimizer) -> dict[str, Any]:
+    """``optimizer.state_dict()`` with parameters numbered by their position in ``model.parameters()``."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"save(optimizer=...) needs an nn.optim.Optimizer, got {type(optimizer).__name__}")
+    position = {id(p): i for i, p in enumerate(model.parameters())}
+    index: list[int] = []
+    for k, p in enumerate(optimizer.params):
+        if id(p) not in position:
+            raise ValueError(
+                f"cannot save the optimizer: its parameter {k} is not a parameter of the {type(model).__name__}; "
+                "pass the model the optimizer was built for"
+            )
+        index.append(position[id(p)])
+    sd = optimizer.state_dict()
+    for g in sd["param_groups"]:
+        g["params"] = [index[k] for k in g["params"]]
+    sd["state"] = {str(index[k]): buffers for k, buffers in sd["state"].items()}
+    return sd
+
+
+def _restore_optimizer(section: Any, model: Module, optimizer: Optimizer | None) -> None:
+    """Check an ``"optimizer"`` section against ``model`` and load it into ``optimizer``.
+
+    With ``optimizer`` None (``nn.load``), a throwaway optimizer of the saved type is built
+    over the saved groups, so every hyper-parameter and buffer is checked by the same code
+    that ``load_state_dict`` runs.
+    """
+    if type(section) is not dict:
+        raise _Bad(f"'optimizer' must be an object, got {type(section).__name__}")
+    kind = section.get("type")
+    if type(kind) is not str or kind not in _OPTIMIZERS:
+        raise _Bad(f"'optimizer' has unknown type {kind!r:.100}; known: {', '.join(_OPTIMIZERS)}")
+    groups, state = section.get("param_groups"), section.get("state")
+    if type(groups) is not list or not groups:
+        raise _Bad(f"'optimizer' field 'param_groups' must be a non-empty list, got {groups!r:.100}")
+    params = model.parameters()
+    seen: set[int] = set()
+    for i, g in enumerate(groups):
+        ids = g.get("params") if type(g) is dict else None
+        if type(ids) is not list or not ids or any(type(k) is not int or not 0 <= k < len(params) for k in ids):
+            raise _Bad(
+                f"'optimizer' group {i} field 'params' must be a non-empty list of parameter positions in "
+                f"[0, {len(params) - 1}], got {ids!r:.100}"
+            )
+        if seen & set(ids) or len(set(ids)) != len(ids):
+            raise _Bad(f"'optimizer' group {i} lists a parameter twice (or one already in an earlier group)")
+        seen |= set(ids)
+    if type(state) is not dict:
+        raise _Bad(f"'optimizer' field 'state' must be an object, got {type(state).__name__}")
+    # Optimizer numbering: parameters group after group, as state_dict() numbers them.
+    order = [k for g in groups for k in g["params"]]
+    opt_index = {k: j for j, k in enumerate(order)}
+    translated: dict[int, Any] = {}
+    for key, buffers in state.items():
+        if not (key.isascii() and key.isdigit() and str(int(key)) == key) or int(key) not in opt_index:
+            raise _Bad(
+                f"'optimizer' field 'state' has the key {key!r:.100}; keys are the positions (as decimal strings) "
+                "of parameters the optimizer updates"
+            )
+        translated[opt_index[int(key)]] = buffers
+    sd_groups, k = [], 0
+    for g in groups:
+        sd_groups.append({**g, "params": list(range(k, k + len(g["params"])))})
+        k += len(g["params"])
+    sd = {**section, "param_groups": sd_groups, "state": translated}
+    if optimizer is None:
+        cls = _OPTIMIZERS[kind]
+        try:
+            optimizer = cls([{"params": [params[k] for k in g["params"]]} for g in groups], lr=0.0)
+        except (TypeError, ValueError) as e:
+            raise _Bad(f"'optimizer': {e}") from None
+    else:
+        position = {id(p): i for i, p in enumerate(params)}
+        mine = [[position.get(id(p)) for p in g["params"]] for g in optimizer.param_groups]
+        theirs = [g["params"] for g in groups]
+        if mine != theirs:
+            raise _Bad(
+                f"the {type(optimizer).__name__} does not update the saved parameter groups: the file's groups hold "
+                f"model parameters {theirs!r:.200}, this optimizer's {mine!r:.200} (None: not a model parameter)"
+            )
+    try:
+        optimizer.load_state_dict(sd)
+    except (TypeError, ValueError) as e:
+        raise _Bad(f"'optimizer': {e}") from None
+
+
+def _load(path: str | os.PathLike[str], resume: tuple[Module, Optimizer] | None) -> tuple[Module, dict[str, Any]]:
+    """The model in ``path`` and the parsed file; with ``resume``, the saved optimizer state goes into it."""
     p = Path(os.fspath(path))
     size = p.stat().st_size  # FileNotFoundError for a missing file, as open() would
     try:
@@ -424,7 +641,7 @@ def load(path: str | os.PathLike[str]) -> Module:
                 f"'version' is {show_value(version, 100)}; this version of nn reads versions "
                 f"{', '.join(map(str, READABLE_VERSIONS))}"
             )
-        extra = sorted(set(doc) - {"format", "version", "architecture", "state"})
+        extra = sorted(set(doc) - {"format", "version", "architecture", "state", "optimizer"})
         if extra:
             raise _Bad(f"unexpected top-level keys {show_value(extra)}")
         if "architecture" not in doc or "state" not in doc:
@@ -443,6 +660,13 @@ def load(path: str | os.PathLike[str]) -> Module:
             model.load_state_dict(state)
         except (TypeError, ValueError) as e:  # checked above already; the file is named either way
             raise _Bad(str(e)) from None
+        if resume is not None and "optimizer" not in doc:
+            raise _Bad("it holds no optimizer state (save it with nn.save(model, path, optimizer=opt))")
+        if "optimizer" in doc:
+            if resume is None:
+                _restore_optimizer(doc["optimizer"], model, None)
+            else:
+                _restore_optimizer(doc["optimizer"], resume[0], resume[1])
     except _Bad as e:
         raise ValueError(shorten(f"cannot load model from {show_name(p)}: {e}")) from None
-    return model
+    return model, doc

@@ -1,7 +1,10 @@
-"""nn.optim: each optimizer against a numpy reference of a few steps; every argument has an effect; schedules."""
+"""nn.optim: each optimizer against a numpy reference of a few steps; every argument has an effect; schedules;
+parameter groups; resuming from state dicts bit for bit."""
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import nn
 from autograd_core import Value
 from nn import optim
 
@@ -208,3 +212,246 @@ def test_optimizer_arguments_are_checked() -> None:
 def test_schedules_bad_arguments_raise_the_right_type_naming_the_argument(call: Any, exc: type, message: str) -> None:
     with pytest.raises(exc, match=message):
         call()
+
+# -- parameter groups ---------------------------------------------------------------------------------
+
+
+def _quadratic_step(ps: list[Value], opt: optim.Optimizer) -> None:
+    """One step on f(p) = sum(a p^2 + b p) over the first three of ``ps`` (cycled A, B)."""
+    opt.zero_grad()
+    f = Value(0.0)
+    for i, p in enumerate(ps):
+        f = f + float(A[i % 3]) * p * p + float(B[i % 3]) * p
+    f.backward()
+    opt.step()
+
+
+def _values(n: int) -> list[Value]:
+    return [Value(float(P0[i % 3]) + i) for i in range(n)]
+
+
+def test_param_groups_with_their_own_lr_equal_separate_optimizers() -> None:
+    ps = _values(4)
+    opt = optim.SGD([{"params": ps[:2], "lr": 0.1}, {"params": ps[2:]}], lr=0.01, momentum=0.9)
+    qs = _values(4)
+    first, second = optim.SGD(qs[:2], lr=0.1, momentum=0.9), optim.SGD(qs[2:], lr=0.01, momentum=0.9)
+    for _ in range(4):
+        _quadratic_step(ps, opt)
+        for q in qs:
+            q.grad = 0.0
+        f = Value(0.0)
+        for i, q in enumerate(qs):
+            f = f + float(A[i % 3]) * q * q + float(B[i % 3]) * q
+        f.backward()
+        first.step()
+        second.step()
+    assert [p.data for p in ps] == [q.data for q in qs]  # bit for bit
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.9]  # filled in from the defaults
+
+
+def test_param_group_overrides_any_hyper_parameter() -> None:
+    ps = _values(2)
+    opt = optim.Adam([{"params": ps[:1], "betas": (0.5, 0.9), "eps": 0.1}, {"params": ps[1:]}], lr=0.1)
+    assert opt.param_groups[0]["betas"] == (0.5, 0.9) and opt.param_groups[1]["betas"] == (0.9, 0.999)
+    p_alone = [Value(ps[0].data)]
+    alone = optim.Adam(p_alone, lr=0.1, betas=(0.5, 0.9), eps=0.1)
+    for _ in range(3):
+        _quadratic_step(ps, opt)
+        _quadratic_step(p_alone, alone)
+    assert ps[0].data == p_alone[0].data
+
+
+def test_group_with_lr_zero_freezes_its_parameters() -> None:
+    m = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 1, rng=1))
+    frozen = [p.data for p in m[0].parameters()]
+    opt = optim.SGD([{"params": m[0].parameters(), "lr": 0.0}, {"params": m[2].parameters()}], lr=0.1, momentum=0.9)
+    before = [p.data for p in m[2].parameters()]
+    for _ in range(3):
+        opt.zero_grad()
+        m([0.5, -1.0])[0].backward()
+        opt.step()
+    assert [p.data for p in m[0].parameters()] == frozen
+    assert [p.data for p in m[2].parameters()] != before
+
+
+def test_schedule_drives_groups_without_their_own_lr_only() -> None:
+    ps = _values(2)
+    opt = optim.SGD([{"params": ps[:1], "lr": 0.0}, {"params": ps[1:]}], lr=1.0, schedule=optim.constant(0.5))
+    _quadratic_step(ps, opt)
+    assert [g["lr"] for g in opt.param_groups] == [0.0, 0.5] and opt.lr == 0.5
+    opt.lr = 0.25  # setting the default sets the groups that follow it
+    assert [g["lr"] for g in opt.param_groups] == [0.0, 0.25]
+
+
+def test_group_schedule_sets_that_groups_lr() -> None:
+    ps = _values(2)
+    opt = optim.SGD(
+        [{"params": ps[:1], "lr": 1.0, "schedule": optim.step_decay(1.0, 1, 0.5)}, {"params": ps[1:]}], lr=0.1
+    )
+    lrs = []
+    for _ in range(3):
+        _quadratic_step(ps, opt)
+        lrs.append([g["lr"] for g in opt.param_groups])
+    assert lrs == [[1.0, 0.1], [0.5, 0.1], [0.25, 0.1]]
+
+
+def test_add_param_group_adds_parameters_with_their_own_settings() -> None:
+    ps = _values(2)
+    opt = optim.SGD(ps[:1], lr=0.1)
+    opt.add_param_group({"params": ps[1:], "lr": 0.0})
+    start = ps[1].data
+    _quadratic_step(ps, opt)
+    assert ps[1].data == start and opt.params == ps
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW])
+@pytest.mark.parametrize("model", [nn.MLP(2, [2, 1], rng=0), nn.Sequential(nn.Linear(2, 1))])
+def test_optimizer_given_a_model_says_pass_model_parameters(cls: Any, model: nn.Module) -> None:
+    with pytest.raises(TypeError, match=rf"pass its parameters: model.parameters\(\), not the {type(model).__name__}"):
+        cls(model, lr=0.1)
+    with pytest.raises(TypeError, match=r"model.parameters\(\)"):
+        cls([{"params": model}], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("params", "exc", "match"),
+    [
+        ({"params": [Value(1.0)]}, TypeError, "must be wrapped in a list"),
+        ([{"params": [Value(1.0)], "momentum": 0.5, "moment": 1}], ValueError, r"unknown keys \['moment'\]"),
+        ([{"lr": 0.1}], ValueError, "group 0 has no 'params'"),
+        ([{"params": []}], ValueError, "group 0 has an empty 'params'"),
+        ([{"params": [Value(1.0)]}, {"params": [Value(1.0)], "momentum": 1.0}], ValueError, "group 1 momentum must"),
+        ([{"params": [Value(1.0)]}, Value(2.0)], TypeError, "not a mix"),
+        (5, TypeError, "must be a list of Values"),
+    ],
+)
+def test_param_groups_are_checked(params: Any, exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        optim.SGD(params, lr=0.1)
+
+
+def test_a_value_in_two_groups_is_refused() -> None:
+    p = Value(1.0)
+    with pytest.raises(ValueError, match="parameter 0 of group 1 appears more than once .*also in group 0"):
+        optim.Adam([{"params": [p]}, {"params": [p]}])
+
+
+# -- state_dict / load_state_dict ------------------------------------------------------------------------
+
+_X = [[0.5, -1.0], [1.5, 0.3], [-0.7, 2.0]]
+_Y = [1.0, -1.0, 0.5]
+
+
+def _net(seed: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(2, 4, rng=seed), nn.Tanh(), nn.Linear(4, 1, rng=seed + 1))
+
+
+def _train(model: nn.Module, opt: optim.Optimizer, steps: int) -> None:
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.losses.mse([model(x)[0] for x in _X], _Y)
+        loss.backward()
+        opt.step()
+
+
+def _bits(model: nn.Module) -> list[str]:
+    return [p.data.hex() for p in model.parameters()]
+
+
+_MAKERS: list[Any] = [
+    lambda m: optim.SGD(m.parameters(), lr=0.1, momentum=0.9),
+    lambda m: optim.SGD(m.parameters(), lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.01),
+    lambda m: optim.Adam(m.parameters(), lr=0.05),
+    lambda m: optim.Adam(m.parameters(), lr=0.05, weight_decay=0.1, schedule=optim.cosine(0.05, 8)),
+    lambda m: optim.AdamW(m.parameters(), lr=0.05, betas=(0.8, 0.99)),
+    lambda m: optim.SGD(
+        [{"params": m[0].parameters(), "lr": 0.2, "momentum": 0.5}, {"params": m[2].parameters()}],
+        lr=0.05,
+        momentum=0.9,
+        schedule=optim.linear_decay(0.05, 0.01, 6),
+    ),
+]
+
+
+@pytest.mark.parametrize("make", _MAKERS)
+def test_resuming_from_state_dicts_is_bit_identical_to_training_without_a_break(make: Any) -> None:
+    straight = _net(0)
+    _train(straight, make(straight), 8)
+
+    first = _net(0)
+    opt = make(first)
+    _train(first, opt, 4)
+    # Through JSON (string keys, lists), as a file would carry them.
+    model_sd = {k: a.tolist() for k, a in first.state_dict().items()}
+    opt_sd = json.loads(json.dumps(opt.state_dict()))
+    opt_sd["state"] = {int(k): v for k, v in opt_sd["state"].items()}
+
+    resumed = _net(7)  # other weights, overwritten by the load
+    resumed.load_state_dict(model_sd)
+    opt2 = make(resumed)
+    opt2.load_state_dict(opt_sd)
+    assert opt2.steps == 4
+    _train(resumed, opt2, 4)
+    assert _bits(resumed) == _bits(straight)
+
+
+@pytest.mark.parametrize("make", _MAKERS)
+def test_resuming_without_the_optimizer_state_differs(make: Any) -> None:
+    # The check above has teeth: a fresh optimizer (no buffers, step 0) does not give the same weights.
+    straight = _net(0)
+    _train(straight, make(straight), 8)
+    first = _net(0)
+    _train(first, make(first), 4)
+    _train(first, make(first), 4)
+    assert _bits(first) != _bits(straight)
+
+
+def test_state_dict_numbers_parameters_group_after_group() -> None:
+    ps = _values(3)
+    opt = optim.SGD([{"params": ps[2:], "lr": 0.1}, {"params": ps[:2]}], lr=0.01, momentum=0.9)
+    _quadratic_step(ps, opt)
+    sd = opt.state_dict()
+    assert sd["type"] == "SGD" and sd["steps"] == 1 and sd["lr"] == 0.01
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1, 2]]
+    assert sd["state"][0] == {"buf": opt.state[ps[2]]["buf"]}
+    assert sd["param_groups"][0] == {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0, "params": [0]}
+
+
+def _adam_sd() -> tuple[optim.Adam, dict[str, Any]]:
+    ps = _values(2)
+    opt = optim.Adam(ps, lr=0.1)
+    _quadratic_step(ps, opt)
+    return opt, opt.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("edit", "exc", "match"),
+    [
+        (lambda d: d.update(type="SGD"), ValueError, "is for 'SGD', this optimizer is a Adam"),
+        (lambda d: d.pop("steps"), ValueError, r"missing \['steps'\]"),
+        (lambda d: d.update(steps=-1), ValueError, "'steps' must be an int >= 0"),
+        (lambda d: d.update(param_groups=d["param_groups"] * 2), ValueError, "has 2 parameter groups, this Adam has 1"),
+        (lambda d: d["param_groups"][0].update(params=[0]), ValueError, "this Adam's group 0 has 2 parameters"),
+        (lambda d: d["param_groups"][0].update(lr=-1.0), ValueError, "state dict group 0 lr must be in"),
+        (lambda d: d["param_groups"][0].update(betas=[0.9]), TypeError, "betas must be a pair"),
+        (lambda d: d["param_groups"][0].pop("eps"), ValueError, r"group 0 needs exactly the keys .* missing \['eps'\]"),
+        (lambda d: d["state"].update({5: {"m": 0.0, "v": 0.0}}), ValueError, "entry for parameter 5"),
+        (lambda d: d["state"].update({0: {"m": 0.0}}), ValueError, r"exactly the buffers \['m', 'v'\]"),
+        (lambda d: d["state"].update({0: {"m": float("nan"), "v": 0.0}}), ValueError, "must be a finite number"),
+        (lambda d: d.update(state=[1]), TypeError, "'state' must be a dict"),
+    ],
+)
+def test_load_state_dict_names_what_does_not_match_and_changes_nothing(edit: Any, exc: Any, match: str) -> None:
+    opt, sd = _adam_sd()
+    before = copy.deepcopy(opt.state_dict())
+    edit(sd)
+    with pytest.raises(exc, match=match):
+        opt.load_state_dict(sd)
+    assert opt.state_dict() == before
+
+
+def test_load_state_dict_needs_a_mapping() -> None:
+    opt, _ = _adam_sd()
+    with pytest.raises(TypeError, match="needs a mapping"):
+        opt.load_state_dict([("steps", 1)])  # type: ignore[arg-type]
