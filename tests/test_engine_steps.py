@@ -181,7 +181,7 @@ def test_explain_independent_wrt_says_so() -> None:
     e = explain(f, q)
     assert e.form == "none" and e.total == 0.0 and e.paths == () and e.n_paths == 0
     assert "f does not depend on q" in str(e)
-    # A node of the graph that is not below the output's dependence on it: an input of d seen from z.
+    # z is a leaf: its graph holds no x at all.
     e2 = explain(z, x)
     assert e2.total == 0.0 and e2.form == "none"
 

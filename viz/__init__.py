@@ -7,6 +7,7 @@ boundaries and gradient flow; :mod:`viz.cli` is the ``autograd-core`` command.
 """
 
 from .dot import DotGraph, draw_dot, escape_record
+from .player import BackwardPlayer, backward_player
 from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .render import GraphvizNotFoundError, render_svg
 from .trace import Trace, layer_prefix, neuron_prefix, trace
@@ -24,4 +25,6 @@ __all__ = [
     "Trace",
     "layer_prefix",
     "neuron_prefix",
+    "backward_player",
+    "BackwardPlayer",
 ]

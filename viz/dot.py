@@ -179,7 +179,8 @@ def draw_dot(
         A :class:`graphviz.Digraph` (displayed inline by Jupyter).
 
     Raises:
-        TypeError: if ``root`` is not a Value or ``params`` not name/Value pairs.
+        TypeError: if ``root`` is not a Value, ``params`` not name/Value pairs
+            or a hook not callable.
         ValueError: for an unknown option value, ``cluster`` without
             ``params``, or a graph larger than ``max_nodes``.
     """
@@ -193,6 +194,9 @@ def draw_dot(
         raise ValueError(f"color_by must be None or 'grad', got {color_by!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    for hook_name, hook in (("node_attrs", node_attrs), ("edge_attrs", edge_attrs)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{hook_name} must be a function (DOT names -> attributes), got {type(hook).__name__}")
     names = _param_names(params)
     if cluster is not None and not names:
         raise ValueError(f"cluster={cluster!r} groups parameters by name; pass params=model.named_parameters()")
