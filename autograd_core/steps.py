@@ -49,6 +49,8 @@ __all__ = [
 DEFAULT_MAX_PATHS = 64
 # Lines of the memoized form printed before the middle is elided (keeps str() bounded).
 _MEMO_LINES = 24
+# Factors of one path printed at each end before its middle is elided.
+_PATH_ENDS = 6
 
 
 class Contribution(NamedTuple):
@@ -347,6 +349,13 @@ def _d(num: str, den: str) -> str:
     return f"∂{num}/∂{den}"
 
 
+def _elide(items: list[str], what: str) -> list[str]:
+    """``items``, with the middle of a long list replaced by a count, so a long path stays one readable line."""
+    if len(items) <= 2 * _PATH_ENDS + 1:
+        return items
+    return items[:_PATH_ENDS] + [f"({len(items) - 2 * _PATH_ENDS} more {what})"] + items[-_PATH_ENDS:]
+
+
 def _format_explanation(e: Explanation) -> str:
     f, x = e.out_name, e.wrt_name
     head = _d(f, x)
@@ -362,9 +371,10 @@ def _format_explanation(e: Explanation) -> str:
                 continue
             names = p.names
             # Written from the output down, as the notes write it: ∂f/∂d · ∂d/∂x.
-            symbols = " · ".join(_d(names[i + 1], names[i]) for i in reversed(range(len(p.factors))))
-            numbers = " · ".join(_paren(p.factors[i]) for i in reversed(range(len(p.factors))))
-            lines.append(f"  path {k}: {' -> '.join(names)}")
+            down = list(reversed(range(len(p.factors))))
+            symbols = " · ".join(_elide([_d(names[i + 1], names[i]) for i in down], "factors"))
+            numbers = " · ".join(_elide([_paren(p.factors[i]) for i in down], "factors"))
+            lines.append(f"  path {k}: {' -> '.join(_elide(list(names), 'nodes'))}")
             lines.append(f"    {symbols} = {numbers} = {format_number(p.product)}")
         terms = " + ".join(_paren(p.product) for p in e.paths)
         tail = f"{terms} = " if len(e.paths) > 1 else ""

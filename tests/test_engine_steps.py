@@ -207,6 +207,18 @@ def test_explain_chain_of_40_diamonds_uses_memoized_form_quickly() -> None:
     assert elapsed < 5.0
 
 
+def test_explain_long_single_path_text_stays_bounded() -> None:
+    x = Value(0.5, "x")
+    v = x
+    for _ in range(1000):
+        v = v * 1.0
+    e = explain(v, x)
+    assert e.form == "paths" and len(e.paths[0].factors) == 1000 and e.total == 1.0
+    text = str(e)
+    assert "(988 more factors)" in text and "(989 more nodes)" in text
+    assert len(text) < 2000
+
+
 def test_explain_switches_form_past_max_paths() -> None:
     x, out = _diamonds(6)  # 64 paths: listed
     assert explain(out, x).form == "paths" and len(explain(out, x).paths) == 64

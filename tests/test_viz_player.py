@@ -192,6 +192,7 @@ def test_player_too_large_graph_gives_draw_dot_error() -> None:
         ((Value(1.0),), {"title": 3}, TypeError, "'title'"),
         ((Value(1.0),), {"interval_ms": 0}, ValueError, "interval_ms"),
         ((Value(1.0),), {"rankdir": "XY"}, ValueError, "rankdir"),
+        ((Value(1.0),), {"timeout": 0}, ValueError, "timeout"),
     ],
 )
 def test_player_bad_input_says_what_is_wrong(args, kwargs, exc, needle) -> None:

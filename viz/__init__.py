@@ -3,7 +3,8 @@
 ``draw_dot(root)`` gives a deterministic :class:`graphviz.Digraph` (inline in
 notebooks); ``render_svg(root, path)`` writes ``.dot`` and ``.svg``;
 :mod:`viz.plots` (matplotlib, imported lazily) plots loss curves, decision
-boundaries and gradient flow; :mod:`viz.cli` is the ``autograd-core`` command.
+boundaries and gradient flow; ``backward_player(out)`` steps through a
+backward pass in a standalone page; :mod:`viz.cli` is the ``autograd-core`` command.
 """
 
 from .dot import DotGraph, draw_dot, escape_record

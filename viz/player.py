@@ -88,6 +88,8 @@ class BackwardPlayer:
             raise TypeError(f"backward_player() argument 'title' must be a str, got {type(title).__name__}")
         if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
             raise ValueError(f"interval_ms must be an int of at least 50 (milliseconds per step), got {interval_ms!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds for each dot run, got {timeout!r}")
         # draw_dot checks rankdir and max_nodes (the same error as drawing the graph) before any step is computed.
         draw_dot(out, rankdir=rankdir, max_nodes=max_nodes)
         self.steps: list[Step] = backward_steps(out)
