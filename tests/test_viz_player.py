@@ -93,6 +93,17 @@ def test_player_records_show_gradient_accumulated_so_far() -> None:
     assert "grad ·" not in "".join(p.sources)  # every node here is reached by step 0 or 1
 
 
+def test_player_frame_labels_the_edges_a_node_gathered_along() -> None:
+    x = Value(3.0, "x")
+    y = x * x + x
+    y.label = "y"
+    p = backward_player(y)
+    src = p.sources[2]  # x: 3 + 3 from the product (two operand slots), 1 from the sum
+    gathers = re.findall(r'^\s*v0 -> (v\d+op) \[label="\+= ([^"]+)".*class=gathers', src, re.M)
+    assert sorted(gathers) == [("v1op", "3"), ("v1op", "3"), ("v2op", "1")]
+    assert "class=gathers" not in p.sources[0]  # the output gathers nothing
+
+
 def test_player_page_is_standalone_and_requests_nothing() -> None:
     page = backward_player(_neuron()).html()
     assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in page

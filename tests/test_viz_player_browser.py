@@ -209,3 +209,37 @@ def test_player_screenshot_shows_the_step(browser: Any, saved: tuple[Any, Path],
     keep = os.environ.get("PLAYER_SCREENSHOT")
     if keep:
         shutil.copyfile(shot, keep)
+
+
+def test_player_repr_html_plays_inside_a_notebook_like_page(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    x = Value(3.0, "x")
+    player = backward_player(x * x + x)
+    host = tmp_path / "notebook.html"
+    # Two players in one page, as two notebook cells: each runs in its own iframe.
+    host.write_text(
+        f"<!DOCTYPE html><html><body>{player._repr_html_()}{player._repr_html_()}</body></html>", encoding="utf-8"
+    )
+    browser.get(host.as_uri())
+    frames = browser.find_elements(By.TAG_NAME, "iframe")
+    assert len(frames) == 2
+    browser.switch_to.frame(frames[0])
+    try:
+        _check_inline(browser, player, 0)
+        browser.find_element(By.ID, "next").click()
+        _check_inline(browser, player, 1)
+    finally:
+        browser.switch_to.default_content()
+    browser.switch_to.frame(frames[1])
+    try:
+        _check_inline(browser, player, 0)  # the other player did not move
+    finally:
+        browser.switch_to.default_content()
+
+
+def _check_inline(driver: Any, player: Any, k: int) -> None:
+    # Inside a srcdoc iframe the address has no #step (and cannot be changed): everything else holds.
+    s = _state(driver)
+    assert s["step"] == str(k) and s["current"] == f"v{player.steps[k].topo_index}"
+    assert s["explain"] == player.texts()[k]

@@ -3,9 +3,10 @@
 Each frame is the DOT of :func:`viz.draw_dot` (same node names, same layout
 rules) with highlight attributes added through its ``node_attrs`` and
 ``edge_attrs`` hooks: the node whose step runs, the edges it sends gradient
-along (labelled with what they carry), the inputs receiving it, and each
-record's gradient as accumulated so far.  Beside the frame is the step's
-arithmetic from :func:`autograd_core.steps.format_step` (upstream gradient
+along (labelled with what they carry), the inputs receiving it, the edges
+along which it gathered its own gradient (labelled with each ``+=``) and
+every record's gradient as accumulated so far.  Beside the frame is the
+step's arithmetic from :func:`autograd_core.steps.format_step` (upstream gradient
 x local derivative = contribution, and the ``+=`` where a node gathers from
 several users).
 
@@ -38,6 +39,7 @@ _CURRENT_FILL = "#ffd27f"
 _RECEIVES_FILL = "#d9f2d9"
 _DONE_FILL = "#eeeeee"
 _FLOW_COLOR = "#d62728"
+_GATHER_COLOR = "#1f77b4"
 
 
 def _dot_exe() -> str:
@@ -142,8 +144,26 @@ class BackwardPlayer:
 
         slot_calls: dict[str, int] = {}
         cur_op = f"v{cur.topo_index}op"
+        cur_name = f"v{cur.topo_index}"
+        # What each user added into the current node, per user op, in operand order (the "+=" edges).
+        gathered: dict[str, list[float]] = {}
+        for got in cur.gathered:
+            gathered.setdefault(f"v{steps[got.step].topo_index}op", []).append(got.amount)
+        gathered_calls: dict[str, int] = {}
 
         def edge_attrs(tail: str, head: str) -> dict[str, str] | None:
+            if tail == cur_name and head in gathered:
+                j = gathered_calls.get(head, 0)
+                gathered_calls[head] = j + 1
+                return {
+                    "class": "gathers",
+                    "color": _GATHER_COLOR,
+                    "penwidth": "2",
+                    "label": f"+= {format_number(gathered[head][j])}",
+                    "fontcolor": _GATHER_COLOR,
+                    "fontname": "Helvetica",
+                    "dir": "back",
+                }
             if tail == cur_op:  # the edge from the op to the current node: the gradient enters the op here
                 return {"class": "flow", "color": _FLOW_COLOR, "penwidth": "2.5", "dir": "back"}
             if head != cur_op:
