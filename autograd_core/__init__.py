@@ -13,6 +13,7 @@ from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import register
+from .steps import Explanation, Path, Step, backward_steps, explain
 from .value import Value, maximum, minimum
 
 __version__ = "0.1.0"
@@ -37,4 +38,9 @@ __all__ = [
     "compile",
     "Compiled",
     "TraceError",
+    "backward_steps",
+    "explain",
+    "Step",
+    "Path",
+    "Explanation",
 ]

@@ -4,10 +4,12 @@
 notebooks); ``draw_summary(root, params)`` draws a large graph as one node per layer;
 ``render_svg(root, path)`` writes ``.dot`` and ``.svg``;
 :mod:`viz.plots` (matplotlib, imported lazily) plots loss curves, decision
-boundaries and gradient flow; :mod:`viz.cli` is the ``autograd-core`` command.
+boundaries and gradient flow; ``backward_player(out)`` steps through a
+backward pass in a standalone page; :mod:`viz.cli` is the ``autograd-core`` command.
 """
 
 from .dot import DotGraph, draw_dot, escape_record
+from .player import BackwardPlayer, backward_player
 from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .render import GraphvizNotFoundError, render_svg
 from .summary import draw_summary
@@ -27,4 +29,6 @@ __all__ = [
     "Trace",
     "layer_prefix",
     "neuron_prefix",
+    "backward_player",
+    "BackwardPlayer",
 ]

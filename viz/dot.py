@@ -15,7 +15,7 @@ source instead of a traceback.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import graphviz
@@ -136,6 +136,8 @@ def draw_dot(
     cluster: str | None = None,
     color_by: str | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
+    node_attrs: Callable[[str], Mapping[str, str] | None] | None = None,
+    edge_attrs: Callable[[str, str], Mapping[str, str] | None] | None = None,
 ) -> graphviz.Digraph:
     """The computation graph below ``root`` as a Graphviz digraph.
 
@@ -169,12 +171,17 @@ def draw_dot(
             red by |grad| on a log scale spanning six decades below the
             largest |grad| (vanishing gradients stay white; nan is grey).
         max_nodes: raise instead of drawing a graph with more Value nodes.
+        node_attrs: a hook for highlighting: called with each DOT node name
+            (``v<i>``, ``v<i>op``), returns extra Graphviz attributes for it
+            (or None); they override the defaults, ``label`` included.
+        edge_attrs: the same for each edge, called with its tail and head names.
 
     Returns:
         A :class:`graphviz.Digraph` (displayed inline by Jupyter).
 
     Raises:
-        TypeError: if ``root`` is not a Value or ``params`` not name/Value pairs.
+        TypeError: if ``root`` is not a Value, ``params`` not name/Value pairs
+            or a hook not callable.
         ValueError: for an unknown option value, ``cluster`` without
             ``params``, or a graph larger than ``max_nodes``.
     """
@@ -188,6 +195,9 @@ def draw_dot(
         raise ValueError(f"color_by must be None or 'grad', got {color_by!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    for hook_name, hook in (("node_attrs", node_attrs), ("edge_attrs", edge_attrs)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{hook_name} must be a function (DOT names -> attributes), got {type(hook).__name__}")
     names = _param_names(params)
     if cluster is not None and not names:
         raise ValueError(f"cluster={cluster!r} groups parameters by name; pass params=model.named_parameters()")
@@ -212,10 +222,11 @@ def draw_dot(
             attrs.update(style="filled", fillcolor="#dce9f7")
         if v in names:
             attrs["penwidth"] = "2"
-        sub.node(f"v{i}", **attrs)
+        sub.node(f"v{i}", **_with_extra(attrs, node_attrs, f"v{i}"))
         if v.spec is not None:
             label = _escape_plain(v.spec.format_label(v.ctx))
-            sub.node(f"v{i}op", label=graphviz.nohtml(label), shape="ellipse")
+            op_attrs = {"label": graphviz.nohtml(label), "shape": "ellipse"}
+            sub.node(f"v{i}op", **_with_extra(op_attrs, node_attrs, f"v{i}op"))
 
     if cluster is None:
         for i in range(len(nodes)):
@@ -259,6 +270,14 @@ def draw_dot(
     for i, v in enumerate(nodes):
         if v.spec is not None:
             for p in into.get(i, ()):
-                g.edge(f"v{p}", f"v{i}op")
-            g.edge(f"v{i}op", f"v{i}")
+                g.edge(f"v{p}", f"v{i}op", **_with_extra({}, edge_attrs, f"v{p}", f"v{i}op"))
+            g.edge(f"v{i}op", f"v{i}", **_with_extra({}, edge_attrs, f"v{i}op", f"v{i}"))
     return g
+
+
+def _with_extra(
+    attrs: dict[str, Any], hook: Callable[..., Mapping[str, str] | None] | None, *names: str
+) -> dict[str, Any]:
+    """``attrs`` updated with what the caller's highlight hook returns for the node or edge ``names``."""
+    extra = hook(*names) if hook is not None else None
+    return {**attrs, **extra} if extra else attrs
