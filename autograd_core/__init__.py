@@ -12,8 +12,7 @@ from ._state import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, 
 from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import register
-from .value import Value, maximum, minimum
+from .value import Value, maximum, minimum, register
 
 __version__ = "0.1.0"
 

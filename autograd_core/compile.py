@@ -56,8 +56,9 @@ from typing import Any
 
 import numpy as np
 
-from ._state import ANOMALY, _ModeBlock
+from ._state import ANOMALY, ModeBlock
 from .tape import Tape, TraceError, describe_mismatch, trace
+from .value import Value
 
 __all__ = [
     "Compiled",
@@ -198,7 +199,7 @@ def compile(
     return Compiled(tape, plist)
 
 
-class _no_anomaly(_ModeBlock):  # noqa: N801 - a mode block, named like the others
+class _no_anomaly(ModeBlock):  # noqa: N801 - a mode block, named like the others
     """``detect_anomaly`` off within this block (in this thread); used for the check traces only."""
 
     _clear = ANOMALY
@@ -323,8 +324,6 @@ def _real_array(a: Any, where: str) -> np.ndarray:
 
 
 def _params(params: Iterable[Any]) -> tuple[Any, ...]:
-    from .value import Value
-
     if isinstance(params, Value):
         raise TypeError("params must be a sequence of Values, got one Value (wrap it as [p])")
     try:
@@ -556,8 +555,6 @@ _PROB_FLOOR = math.exp(-100.0)
 
 
 def _model_outputs(model: Any, xs: list[Any]) -> list[Any]:
-    from .value import Value
-
     out = model(xs)
     if type(out) is Value:
         return [out]
