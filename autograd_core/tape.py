@@ -12,21 +12,24 @@ slots are filled from the parameters' ``.data`` at each replay.  The tape
 keeps no reference to any node, so the traced graph is freed when
 :func:`trace` returns.
 
-Replay (:class:`Tape` methods):
+Replay has two interpreters:
 
-* ``forward_scalar`` / ``backward_scalar``: Python floats, each op's scalar
-  ``forward`` and ``rule``, in the same order as the eager engine, so values
-  and gradients are the eager ones.
-* ``forward_batch`` / ``backward_batch``: a slot that depends on an argument
-  ("varying") is a row of a (rows x samples) float64 matrix; a slot that does
-  not (a weight, a penalty on the weights) is one float, computed once with
-  the scalar forward.  Varying ops are grouped by level (ops of one level do
-  not depend on each other) and by op: each group is one call of the op's
+* the scalar interpreter, :class:`ScalarProgram` (Python floats, each op's
+  ``forward`` and ``rule``, in the eager engine's order, so values and
+  gradients are the eager ones).  ``Tape.forward_scalar`` /
+  ``backward_scalar`` run the whole tape with it for one sample;
+* the batch interpreter, ``Tape.forward_batch`` -> :class:`BatchState` ->
+  ``Tape.backward_batch``.  A slot that depends on an argument ("varying")
+  is a row of a (rows x samples) float64 matrix; a slot that does not (a
+  weight, a penalty on the weights) is one float.  Varying ops are grouped by
+  level (ops of one level do not depend on each other) and by op
+  (:class:`_Levels`, :class:`_Group`): each group is one call of the op's
   ``vforward`` / ``vrule`` on (members x samples) arrays gathered from the
-  matrix (or a per-sample loop over ``forward`` / ``rule`` when an op has no
-  vectorized form).  The gradient of a non-varying slot is the sum of its
-  per-sample contributions, after which its rule runs once on floats (rules
-  are linear in the upstream gradient).  Callers run these under
+  matrix (for a user's op without vectorized forms, one loop over the
+  samples with ``forward`` / ``rule``).  The non-varying ops are a
+  :class:`ScalarProgram` of their own, run once per batch: forward before the
+  groups, backward after them on the batch-summed gradients (rules are
+  linear in the upstream gradient).  Callers run these under
   ``np.errstate(all="ignore")``.
 """
 

@@ -63,8 +63,6 @@ from .primitives import (
 __all__ = ["Value", "applier", "as_value", "maximum", "minimum", "register"]
 
 _new = object.__new__
-# The forwards of the ops that make most nodes of a network, bound once.
-_add, _sub, _mul = ADD.forward, SUB.forward, MUL.forward
 
 
 def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ctx: Any = None) -> Value:
@@ -219,45 +217,48 @@ class Value:
         return self.data >= _cmp(other)
 
     # -- arithmetic: each computes its result with the entry's forward -------------
+    # +, - and * are most of the nodes of a network: they write the entry's
+    # forward (operator.add, .sub, .mul) as the operator itself, which saves a
+    # call per node (about 5% of a training step); a test checks the entries.
 
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        return _node(_add(self.data, other.data), ADD, self, other)
+        return _node(self.data + other.data, ADD, self, other)
 
     def __radd__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(_add(o.data, self.data), ADD, o, self)
+        return _node(o.data + self.data, ADD, o, self)
 
     def __sub__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        return _node(_sub(self.data, other.data), SUB, self, other)
+        return _node(self.data - other.data, SUB, self, other)
 
     def __rsub__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(_sub(o.data, self.data), SUB, o, self)
+        return _node(o.data - self.data, SUB, o, self)
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        return _node(_mul(self.data, other.data), MUL, self, other)
+        return _node(self.data * other.data, MUL, self, other)
 
     def __rmul__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(_mul(o.data, self.data), MUL, o, self)
+        return _node(o.data * self.data, MUL, o, self)
 
     def __truediv__(self, other: Any) -> Value:
         if type(other) is not Value:

@@ -101,3 +101,29 @@ def test_to_float_rejects_a_string_naming_what() -> None:
     with pytest.raises(TypeError, match="my arg must be a real number"):
         primitives.to_float("1.5", "my arg")
     assert primitives.to_float(10**400) == math.inf
+
+
+def test_value_arithmetic_operators_are_the_entries_forwards() -> None:
+    # Value.__add__/__sub__/__mul__ write these forwards as the operators themselves.
+    import operator
+
+    assert (ops.ADD.forward, ops.SUB.forward, ops.MUL.forward) == (operator.add, operator.sub, operator.mul)
+
+
+@pytest.mark.parametrize(
+    ("method", "spec", "args"),
+    [
+        ("relu", ops.RELU, ()),
+        ("tanh", ops.TANH, ()),
+        ("elu", ops.ELU, (0.7,)),
+        ("leaky_relu", ops.LEAKY_RELU, (0.2,)),
+        ("softplus", ops.SOFTPLUS, ()),
+        ("sigmoid", ops.SIGMOID, ()),
+    ],
+)
+def test_value_methods_give_their_entrys_forward(method: str, spec: ops.OpSpec, args: tuple[float, ...]) -> None:
+    for x in (-2.5, -0.0, 0.0, 1.25, math.nan):
+        got = getattr(Value(x), method)(*args)
+        want = spec.forward(x, *args)
+        assert got.op == spec.name
+        assert got.data == want or (math.isnan(got.data) and math.isnan(want))
