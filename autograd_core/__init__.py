@@ -12,9 +12,8 @@ from ._state import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enable
 from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import register
 from .steps import Explanation, Path, Step, backward_steps, explain
-from .value import Value, maximum, minimum
+from .value import Value, maximum, minimum, register
 
 __version__ = "0.1.0"
 

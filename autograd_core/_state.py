@@ -5,8 +5,8 @@ graph" (``no_grad``), bit 1 means "check for non-finite values"
 (``detect_anomaly``).  A context variable is private to its thread (and to
 its asyncio task), so one thread's ``no_grad`` never changes what another
 records, and it is cheaper to read than a ``threading.local``.  The hot path
-of every op reads only ``special[0]``, a plain global: while it is 0 no thread
-is inside a mode block and the context variable need not be consulted.
+of every op reads only ``modes_open[0]``, a plain global: while it is 0 no
+thread is inside a mode block and the context variable need not be consulted.
 
 The mode blocks are classes, as in PyTorch: an instance can be entered again
 (also from several threads or asyncio tasks), works as a decorator (of
@@ -31,7 +31,8 @@ __all__ = [
     "is_grad_enabled",
     "is_anomaly_enabled",
     "mode_code",
-    "special",
+    "modes_open",
+    "ModeBlock",
 ]
 
 NO_GRAD = 1
@@ -49,7 +50,7 @@ _mode: ContextVar[int] = ContextVar("autograd_core_mode", default=0)
 mode_code = _mode.get
 
 #: How many mode blocks, in all threads, are open right now.
-special = [0]
+modes_open = [0]
 _lock = threading.Lock()
 
 
@@ -57,7 +58,7 @@ _lock = threading.Lock()
 _saved: ContextVar[tuple[int, ...]] = ContextVar("autograd_core_saved_modes", default=())
 
 
-class _ModeBlock:
+class ModeBlock:
     """A ``with`` block (or decorator) that sets and clears mode bits for the calling thread.
 
     What to restore on exit is kept in a context variable, not on the
@@ -73,11 +74,11 @@ class _ModeBlock:
         _saved.set((*_saved.get(), prev))
         _mode.set((prev | self._set) & ~self._clear)
         with _lock:
-            special[0] += 1
+            modes_open[0] += 1
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
-            special[0] -= 1
+            modes_open[0] -= 1
         saved = _saved.get()
         _mode.set(saved[-1])
         _saved.set(saved[:-1])
@@ -118,7 +119,7 @@ class _ModeBlock:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_ModeBlock):  # noqa: N801 - named like torch.no_grad
+class no_grad(ModeBlock):  # noqa: N801 - named like torch.no_grad
     """Within this block (in this thread) operations record no op and no parents.
 
     ``with no_grad():`` or ``@no_grad()``; nests; ``enable_grad()`` undoes it.
@@ -127,13 +128,13 @@ class no_grad(_ModeBlock):  # noqa: N801 - named like torch.no_grad
     _set = NO_GRAD
 
 
-class enable_grad(_ModeBlock):  # noqa: N801
+class enable_grad(ModeBlock):  # noqa: N801
     """Record the graph within this block even inside an enclosing ``no_grad()``."""
 
     _clear = NO_GRAD
 
 
-class detect_anomaly(_ModeBlock):  # noqa: N801
+class detect_anomaly(ModeBlock):  # noqa: N801
     """Raise :class:`AnomalyError` at the first non-finite forward value or backward gradient.
 
     The error names the op, its inputs and the node's label.  The checks cost

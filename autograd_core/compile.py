@@ -55,8 +55,9 @@ from typing import Any
 
 import numpy as np
 
-from ._state import ANOMALY, _ModeBlock
+from ._state import ANOMALY, ModeBlock
 from .tape import Tape, TraceError, describe_mismatch, trace
+from .value import Value
 
 __all__ = [
     "Compiled",
@@ -193,7 +194,7 @@ def compile(
     return Compiled(tape, plist)
 
 
-class _no_anomaly(_ModeBlock):  # noqa: N801 - a mode block, named like the others
+class _no_anomaly(ModeBlock):  # noqa: N801 - a mode block, named like the others
     """``detect_anomaly`` off within this block (in this thread); used for the check traces only."""
 
     _clear = ANOMALY
@@ -318,8 +319,6 @@ def _real_array(a: Any, where: str) -> np.ndarray:
 
 
 def _params(params: Iterable[Any]) -> tuple[Any, ...]:
-    from .value import Value
-
     if isinstance(params, Value):
         raise TypeError("params must be a sequence of Values, got one Value (wrap it as [p])")
     try:

@@ -1,22 +1,47 @@
 """Reverse-mode differentiation: topological order, ``backward()`` and ``grad()``.
 
-One backward pass:
+How one gradient flows (``z = x * y; z.backward()``), for a reader who
+knows micrograd:
 
-1. :func:`topo_order` lists the graph below the output, inputs before the
-   nodes that use them, with an explicit stack (no recursion, so a chain of a
-   million nodes works) and in a stable order (parents in operand order).
-2. The pass walks that list from the output back.  For each node it calls the
-   registry rule of the node's op with the upstream gradient and adds the
-   gradients the rule returns into the parents' accumulators.  Merging paths
-   add up.  Rules never touch nodes; the walk does all accumulation.
-3. Without ``create_graph`` the rules see plain floats and record nothing;
-   with it they see the nodes themselves, so the gradients are graph nodes
-   that can be differentiated again.
+1. ``x * y`` (in :mod:`autograd_core.value`) made node ``z`` holding
+   ``data = x.data * y.data``, its registry entry ``MUL`` (in
+   :mod:`autograd_core.primitives`) and its two inputs ``x``, ``y``.
+2. ``z.backward()`` calls :func:`backward` here.  :func:`topo_order` lists
+   the graph below ``z``, inputs before the nodes that use them, with an
+   explicit stack (no recursion, so a chain of a million nodes works) and in
+   a stable order (inputs in operand order): ``[x, y, z]``.
+3. The walk goes through that list from ``z`` back.  Each node's upstream
+   gradient waits in its accumulator ``_grad_acc`` (1.0 for ``z``).  For an
+   op node it calls the entry's rule, ``MUL.rule(g, out, x, y) = (g * y,
+   g * x)``, and adds each returned gradient into that input's accumulator,
+   so merging paths add up.  Rules never touch nodes; the walk does all
+   accumulation.  When a node is reached its accumulator is complete (every
+   user came before it) and is added to its ``.grad``.
 
-Accumulators live in a private slot of each node for the length of one
-pass.  Two graphs may share nodes (a model's parameters), so passes are
-serialized by one lock: threads may call ``backward()`` and ``grad()``
-concurrently and each gets its own, correct result.
+There are two loops, on purpose:
+
+* the fast loop (:func:`_backprop_fast`): first-order ``backward()``, rules on
+  floats, the two input slots read directly.  It is most of a training
+  step's backward time and about twice as fast as the general loop;
+* the general loop (:func:`_backprop_general`): ``create_graph`` (rules see
+  the nodes themselves, so the gradients are graph nodes that can be
+  differentiated again), ``detect_anomaly`` checks, and the gradients of
+  chosen inputs collected for :func:`grad`.
+
+``tests/test_engine_loops.py`` proves they agree.
+
+The node protocol.  The engine does not import ``Value``; it reads these
+slots of any node: ``data`` and ``grad`` (floats), ``_spec`` (the registry
+entry, None for a leaf), the inputs ``_in0`` and ``_in1`` (None, one input,
+two inputs, or ``_in0`` a tuple of all of them when ``_in1`` is
+:data:`MANY_INPUTS`), ``_ctx`` (constant params or None) and ``_grad_acc``
+(None outside a pass).  Two input slots instead of a tuple make one
+allocation the cyclic garbage collector tracks per node instead of two.
+
+Accumulators live on the nodes for the length of one pass.  Two graphs may
+share nodes (a model's parameters), so passes are serialized by one lock:
+threads may call ``backward()`` and ``grad()`` concurrently and each gets its
+own, correct result.
 """
 
 from __future__ import annotations
@@ -27,11 +52,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._state import AnomalyError, enable_grad, is_anomaly_enabled
-from .ops import OpSpec
-from .value import NARY, Value, _leaf, _to_float
+from .primitives import OpSpec, rule_arity_error, to_float
 
-__all__ = ["topo_order", "backward", "grad"]
+__all__ = ["topo_order", "backward", "grad", "is_node", "node_inputs", "MANY_INPUTS"]
 
+#: ``_in1`` of a node with more than two inputs; ``_in0`` then holds their tuple.
+MANY_INPUTS: Any = object()
 
 # Marks a node whose inputs are being listed; see _mark_order.
 _PENDING = object()
@@ -40,6 +66,23 @@ _PENDING = object()
 # built by different threads can share nodes.
 _pass_lock = threading.Lock()
 _local = threading.local()
+
+
+def is_node(x: Any) -> bool:
+    """Whether ``x`` is a graph node (a ``Value``): its class has the protocol's slots."""
+    t = type(x)
+    return hasattr(t, "_grad_acc") and hasattr(t, "_in0")
+
+
+def node_inputs(in0: Any, in1: Any) -> tuple[Any, ...]:
+    """A node's inputs as a tuple, from its two input slots."""
+    if in0 is None:
+        return ()
+    if in1 is None:
+        return (in0,)
+    if in1 is MANY_INPUTS:
+        return in0
+    return (in0, in1)
 
 
 class _OnePass:
@@ -62,44 +105,45 @@ class _OnePass:
 _ONE_PASS = _OnePass()
 
 
-def _mark_order(root: Value) -> list[Value]:
+def _mark_order(root: Any) -> list[Any]:
     """Every node below ``root`` (itself included), inputs before users.
 
     Without recursion: each node is pushed once to list its inputs (marked
     pending) and popped again after them to be emitted.  An emitted node's
-    gradient accumulator ``_g`` is set to 0.0, which doubles as its "visited"
-    mark, so no set of visited nodes is needed.  The caller must reset every
-    ``_g`` to None.  The order depends only on the graph's shape and operand
-    order, never on memory addresses.
+    gradient accumulator ``_grad_acc`` is set to 0.0, which doubles as its
+    "visited" mark, so no set of visited nodes is needed.  The caller must
+    reset every ``_grad_acc`` to None.  The order depends only on the graph's
+    shape and operand order, never on memory addresses.
     """
-    order: list[Value] = []
+    order: list[Any] = []
     append = order.append
     stack = [root]
     push = stack.append
     pop = stack.pop
     pending = _PENDING
+    many = MANY_INPUTS
     try:
         while stack:
             node = pop()
-            mark = node._g
+            mark = node._grad_acc
             if mark is None:
-                node._g = pending
+                node._grad_acc = pending
                 push(node)
-                a = node._a
-                if a is not None:
-                    b = node._b
+                in0 = node._in0
+                if in0 is not None:
+                    in1 = node._in1
                     # Pushed last, popped first: operand order within a node is kept.
-                    if b is NARY:
-                        for p in reversed(a):
-                            if p._g is None:
+                    if in1 is many:
+                        for p in reversed(in0):
+                            if p._grad_acc is None:
                                 push(p)
                         continue
-                    if b is not None and b._g is None:
-                        push(b)
-                    if a._g is None:
-                        push(a)
+                    if in1 is not None and in1._grad_acc is None:
+                        push(in1)
+                    if in0._grad_acc is None:
+                        push(in0)
             elif mark is pending:
-                node._g = 0.0
+                node._grad_acc = 0.0
                 append(node)
             # else: already emitted through another path
     except BaseException:
@@ -109,18 +153,21 @@ def _mark_order(root: Value) -> list[Value]:
     return order
 
 
-def _reset(nodes: list[Value]) -> None:
+def _reset(nodes: list[Any]) -> None:
     for node in nodes:
-        node._g = None
+        node._grad_acc = None
 
 
-def topo_order(root: Value) -> list[Value]:
+def topo_order(root: Any) -> list[Any]:
     """Every node ``root`` depends on (itself included), inputs before users.
 
     The order depends only on the graph's shape and operand order, never on
     memory addresses, so it is the same run to run.
+
+    Raises:
+        TypeError: if ``root`` is not a Value.
     """
-    if type(root) is not Value:
+    if not is_node(root):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     with _ONE_PASS:
         order = _mark_order(root)
@@ -128,177 +175,31 @@ def topo_order(root: Value) -> list[Value]:
     return order
 
 
-def _check_finite(node: Value, i: int, gp: Any) -> None:
-    d = gp if type(gp) is float else float(gp.data)
-    if not math.isfinite(d):
-        spec = node._spec
-        assert spec is not None  # only op nodes have rules
-        p = node.parents[i]
-        ins = ", ".join(f"{q.label or '?'}={q.data!r}" for q in node.parents)
-        raise AnomalyError(
-            f"backward of op {spec.name!r} (node {node.label or '?'}={node.data!r}, inputs ({ins})) "
-            f"gave gradient {d!r} for input {i} ({p.label or '?'}={p.data!r})"
-        )
-
-
-def _check_total(node: Value, g: Any) -> None:
-    d = g if type(g) is float else float(g.data)
-    if not math.isfinite(d):
-        what = f"op {node._spec.name!r}" if node._spec is not None else "leaf"
-        raise AnomalyError(
-            f"backward: the gradient reaching node {node.label or '?'}={node.data!r} ({what}) is {d!r}, "
-            "the sum of finite gradients from the nodes that use it"
-        )
-
-
-def _backprop(root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None) -> None:
-    """One reverse pass from ``root``, holding the pass lock; see the module docstring."""
-    with _ONE_PASS:
-        if create_graph:
-            # The gradient graph is recorded even inside an enclosing no_grad(), as in PyTorch.
-            with enable_grad():
-                _backprop_locked(root, seed, create_graph=True, accumulate=accumulate, want=want)
-        else:
-            _backprop_locked(root, seed, create_graph=False, accumulate=accumulate, want=want)
-
-
-def _backprop_locked(
-    root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None
-) -> None:
-    order = _mark_order(root)
-    if is_anomaly_enabled() or create_graph or want is not None:
-        _backprop_general(order, root, seed, create_graph=create_graph, accumulate=accumulate, want=want)
-        return
-    # The common case, first-order backward(): rules on floats, the two
-    # input slots read directly.  Kept apart from the general loop because
-    # this loop is most of a training step's backward time.
-    root._g = seed
-    try:
-        for node in reversed(order):
-            g = node._g
-            node._g = None
-            node.grad += g
-            a = node._a
-            if a is None:
-                continue
-            b = node._b
-            spec: OpSpec = node._spec  # type: ignore[assignment]  # set wherever _a is
-            ctx = node._ctx
-            if b is None:
-                r = spec.rule(g, node.data, a.data) if ctx is None else spec.rule(g, node.data, a.data, *ctx)
-                if type(r) is not tuple or len(r) != 1:
-                    _arity_error(spec, r, 1)
-                ga = r[0]
-                if ga is not None:
-                    a._g += ga
-            elif b is NARY:
-                _accumulate_nary(node, g, create_graph=False, anomaly=False)
-            else:
-                r = (
-                    spec.rule(g, node.data, a.data, b.data)
-                    if ctx is None
-                    else spec.rule(g, node.data, a.data, b.data, *ctx)
-                )
-                if type(r) is not tuple or len(r) != 2:
-                    _arity_error(spec, r, 2)
-                ga, gb = r
-                if ga is not None:
-                    a._g += ga
-                if gb is not None:
-                    b._g += gb
-    except BaseException:
-        _reset(order)
-        raise
-
-
-def _arity_error(spec: Any, r: Any, n: int) -> None:
-    got = f"{len(r)} gradients" if type(r) is tuple else f"a {type(r).__name__} ({r!r:.40})"
-    raise ValueError(
-        f"derivative rule of op {spec.name!r} returned {got} for {n} inputs; "
-        "it must return a tuple with one gradient per input (None for none), e.g. (g * y, g * x)"
-    )
-
-
-def _accumulate_nary(node: Value, g: Any, *, create_graph: bool, anomaly: bool) -> None:
-    """Apply the rule of ``node`` and add its gradients into the inputs' accumulators."""
-    spec = node._spec
-    assert spec is not None  # only op nodes get here
-    ps = node.parents
-    ctx = node._ctx or ()
-    if create_graph:
-        r = _rule_on_values(spec.name, spec.rule, g, node, ps, ctx)
-    else:
-        r = spec.rule(g, node.data, *[p.data for p in ps], *ctx)
-    if type(r) is not tuple or len(r) != len(ps):
-        _arity_error(spec, r, len(ps))
-    for i, (p, gp) in enumerate(zip(ps, r)):
-        if gp is None:
-            continue
-        if anomaly:
-            _check_finite(node, i, gp)
-        pg = p._g
-        if create_graph and type(pg) is float and pg == 0.0:
-            # Start from the first gradient so the gradient graph holds no "0 +" nodes.
-            p._g = gp
-        else:
-            p._g = pg + gp
-
-
-def _backprop_general(
-    order: list[Value], root: Value, seed: Any, *, create_graph: bool, accumulate: bool, want: dict[Value, Any] | None
-) -> None:
-    """The reverse pass with anomaly checks, ``create_graph`` or gradients collected for ``grad()``."""
-    anomaly = is_anomaly_enabled()
-    if anomaly and not math.isfinite(seed if type(seed) is float else seed.data):
-        raise AnomalyError(f"backward() started with a non-finite gradient {seed!r}")
-    root._g = seed
-    try:
-        for node in reversed(order):
-            g = node._g
-            node._g = None
-            if anomaly:
-                # Each contribution was finite (checked as the rules returned them);
-                # their sum may still overflow.
-                _check_total(node, g)
-            if accumulate:
-                node.grad += g if type(g) is float else g.data
-            if want is not None and node in want:
-                want[node] = g
-            if node._a is not None:
-                _accumulate_nary(node, g, create_graph=create_graph, anomaly=anomaly)
-    except BaseException:
-        _reset(order)
-        raise
-
-
-def _rule_on_values(name: str, rule: Any, g: Any, node: Value, ps: tuple[Value, ...], ctx: Any) -> Any:
-    try:
-        return rule(g, node, *ps, *(ctx or ()))
-    except TypeError as e:
-        if "Value" not in str(e):
-            raise
-        raise NotImplementedError(
-            f"the derivative rule of op {name!r} does not accept Value operands ({e}); "
-            "higher-order derivatives need a rule written with arithmetic and autograd_core.ops helpers"
-        ) from e
-
-
-def backward(output: Value, grad: float = 1.0) -> None:
+def backward(output: Any, grad: float = 1.0) -> None:
     """Add d(output)/d(node) * ``grad`` to the ``.grad`` of every node ``output`` depends on.
+
+    Calling it k times gives every node k times the single-call gradient.
 
     Raises:
         TypeError: if ``output`` is not a Value or ``grad`` not a real number.
     """
-    if type(output) is not Value:
+    if not is_node(output):
         raise TypeError(f"backward() needs a Value, got {type(output).__name__}")
-    seed = _to_float(grad, "backward() grad") if type(grad) is not float else grad
-    _backprop(output, seed, create_graph=False, accumulate=True, want=None)
+    seed = to_float(grad, "backward() grad") if type(grad) is not float else grad
+    with _ONE_PASS:
+        order = _mark_order(output)
+        if is_anomaly_enabled():
+            _backprop_general(order, output, seed, create_graph=False, accumulate=True, wanted=None)
+        else:
+            _backprop_fast(order, output, seed)
 
 
-def grad(output: Value, inputs: Sequence[Value] | Value, *, create_graph: bool = False) -> tuple[Value, ...]:
+def grad(output: Any, inputs: Sequence[Any] | Any, *, create_graph: bool = False) -> tuple[Any, ...]:
     """The gradient of ``output`` with respect to each of ``inputs``, as ``torch.autograd.grad``.
 
     No ``.grad`` is touched.  An input that ``output`` does not depend on gets 0.
+    This is the torch-style function of nodes; the JAX-style transform of a
+    Python function, ``grad(f)``, is :func:`autograd_core.functional.grad`.
 
     Args:
         output: the Value to differentiate.
@@ -312,18 +213,166 @@ def grad(output: Value, inputs: Sequence[Value] | Value, *, create_graph: bool =
     Raises:
         TypeError: if ``output`` or an input is not a Value.
     """
-    if type(output) is not Value:
+    if not is_node(output):
         raise TypeError(f"grad() output must be a Value, got {type(output).__name__}")
-    inputs = (inputs,) if type(inputs) is Value else tuple(inputs)  # type: ignore[arg-type]
+    inputs = (inputs,) if is_node(inputs) else tuple(inputs)
     for i, x in enumerate(inputs):
-        if type(x) is not Value:
+        if not is_node(x):
             raise TypeError(f"grad() input {i} must be a Value, got {type(x).__name__}")
-    want: dict[Value, Any] = dict.fromkeys(inputs)
-    _backprop(output, 1.0, create_graph=create_graph, accumulate=False, want=want)
+    wanted: dict[Any, Any] = dict.fromkeys(inputs)
+    with _ONE_PASS:
+        order = _mark_order(output)
+        if create_graph:
+            # The gradient graph is recorded even inside an enclosing no_grad(), as in PyTorch.
+            with enable_grad():
+                _backprop_general(order, output, 1.0, create_graph=True, accumulate=False, wanted=wanted)
+        else:
+            _backprop_general(order, output, 1.0, create_graph=False, accumulate=False, wanted=wanted)
     result = []
     for x in inputs:
-        g = want[x]
-        if g is None:
-            g = 0.0
-        result.append(g if type(g) is Value else _leaf(float(g)))
+        g = wanted[x]
+        # A float gradient (or none: 0) becomes a new leaf of the input's own node type.
+        result.append(g if is_node(g) else type(x)(0.0 if g is None else float(g)))
     return tuple(result)
+
+
+# --------------------------------------------------------------------------
+# The two loops.  Both walk ``order`` (from _mark_order, holding the pass
+# lock) from the output back and reset every accumulator, also on an error.
+# --------------------------------------------------------------------------
+
+
+def _backprop_fast(order: list[Any], root: Any, seed: float) -> None:
+    """First-order ``backward()``: rules on floats, the two input slots read directly (the hot path)."""
+    root._grad_acc = seed
+    many = MANY_INPUTS
+    try:
+        for node in reversed(order):
+            g = node._grad_acc
+            node._grad_acc = None
+            node.grad += g
+            in0 = node._in0
+            if in0 is None:
+                continue
+            in1 = node._in1
+            spec: OpSpec = node._spec
+            ctx = node._ctx
+            if in1 is None:
+                r = spec.rule(g, node.data, in0.data) if ctx is None else spec.rule(g, node.data, in0.data, *ctx)
+                if type(r) is not tuple or len(r) != 1:
+                    raise rule_arity_error(spec, r, 1)
+                g0 = r[0]
+                if g0 is not None:
+                    in0._grad_acc += g0
+            elif in1 is many:
+                _apply_rule(node, g, create_graph=False, anomaly=False)
+            else:
+                r = (
+                    spec.rule(g, node.data, in0.data, in1.data)
+                    if ctx is None
+                    else spec.rule(g, node.data, in0.data, in1.data, *ctx)
+                )
+                if type(r) is not tuple or len(r) != 2:
+                    raise rule_arity_error(spec, r, 2)
+                g0, g1 = r
+                if g0 is not None:
+                    in0._grad_acc += g0
+                if g1 is not None:
+                    in1._grad_acc += g1
+    except BaseException:
+        _reset(order)
+        raise
+
+
+def _backprop_general(
+    order: list[Any],
+    root: Any,
+    seed: float,
+    *,
+    create_graph: bool,
+    accumulate: bool,
+    wanted: dict[Any, Any] | None,
+) -> None:
+    """The reverse pass with anomaly checks, ``create_graph``, or the gradients of ``wanted`` collected.
+
+    ``accumulate``: add each node's gradient into its ``.grad`` (``backward()``);
+    ``wanted``: a dict whose keys get their node's total gradient (``grad()``).
+    """
+    anomaly = is_anomaly_enabled()
+    if anomaly and not math.isfinite(seed):
+        raise AnomalyError(f"backward() started with a non-finite gradient {seed!r}")
+    root._grad_acc = seed
+    try:
+        for node in reversed(order):
+            g = node._grad_acc
+            node._grad_acc = None
+            if anomaly:
+                # Each contribution was finite (checked as the rules returned them);
+                # their sum may still overflow.
+                _check_total(node, g)
+            if accumulate:
+                node.grad += g if type(g) is float else g.data
+            if wanted is not None and node in wanted:
+                wanted[node] = g
+            if node._in0 is not None:
+                _apply_rule(node, g, create_graph=create_graph, anomaly=anomaly)
+    except BaseException:
+        _reset(order)
+        raise
+
+
+def _apply_rule(node: Any, g: Any, *, create_graph: bool, anomaly: bool) -> None:
+    """Call the rule of ``node`` and add its gradients into the inputs' accumulators (any number of inputs)."""
+    spec: OpSpec = node._spec
+    inputs = node_inputs(node._in0, node._in1)
+    ctx = node._ctx or ()
+    if create_graph:
+        r = _rule_on_nodes(spec, g, node, inputs, ctx)
+    else:
+        r = spec.rule(g, node.data, *[p.data for p in inputs], *ctx)
+    if type(r) is not tuple or len(r) != len(inputs):
+        raise rule_arity_error(spec, r, len(inputs))
+    for i, (p, gp) in enumerate(zip(inputs, r)):
+        if gp is None:
+            continue
+        if anomaly:
+            _check_finite(node, inputs, i, gp)
+        acc = p._grad_acc
+        if create_graph and type(acc) is float and acc == 0.0:
+            # Start from the first gradient so the gradient graph holds no "0 +" nodes.
+            p._grad_acc = gp
+        else:
+            p._grad_acc = acc + gp
+
+
+def _rule_on_nodes(spec: OpSpec, g: Any, node: Any, inputs: tuple[Any, ...], ctx: tuple[float, ...]) -> Any:
+    try:
+        return spec.rule(g, node, *inputs, *ctx)
+    except TypeError as e:
+        if "Value" not in str(e):
+            raise
+        raise NotImplementedError(
+            f"the derivative rule of op {spec.name!r} does not accept Value operands ({e}); "
+            "higher-order derivatives need a rule written with arithmetic and autograd_core.ops helpers"
+        ) from e
+
+
+def _check_finite(node: Any, inputs: tuple[Any, ...], i: int, gp: Any) -> None:
+    d = gp if type(gp) is float else float(gp.data)
+    if not math.isfinite(d):
+        p = inputs[i]
+        ins = ", ".join(f"{q.label or '?'}={q.data!r}" for q in inputs)
+        raise AnomalyError(
+            f"backward of op {node._spec.name!r} (node {node.label or '?'}={node.data!r}, inputs ({ins})) "
+            f"gave gradient {d!r} for input {i} ({p.label or '?'}={p.data!r})"
+        )
+
+
+def _check_total(node: Any, g: Any) -> None:
+    d = g if type(g) is float else float(g.data)
+    if not math.isfinite(d):
+        what = f"op {node._spec.name!r}" if node._spec is not None else "leaf"
+        raise AnomalyError(
+            f"backward: the gradient reaching node {node.label or '?'}={node.data!r} ({what}) is {d!r}, "
+            "the sum of finite gradients from the nodes that use it"
+        )

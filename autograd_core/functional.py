@@ -20,7 +20,8 @@ from typing import Any
 
 from ._state import enable_grad
 from .engine import grad as _grad
-from .value import Value, _to_float
+from .primitives import to_float as _to_float
+from .value import Value
 
 __all__ = ["grad", "value_and_grad", "hessian"]
 

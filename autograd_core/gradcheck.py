@@ -17,7 +17,8 @@ from typing import Any
 
 from ._state import enable_grad
 from .engine import grad
-from .value import Value, _to_float
+from .primitives import to_float as _to_float
+from .value import Value
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_grad"]
 

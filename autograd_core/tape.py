@@ -12,21 +12,24 @@ slots are filled from the parameters' ``.data`` at each replay.  The tape
 keeps no reference to any node, so the traced graph is freed when
 :func:`trace` returns.
 
-Replay (:class:`Tape` methods):
+Replay has two interpreters:
 
-* ``forward_scalar`` / ``backward_scalar``: Python floats, each op's scalar
-  ``forward`` and ``rule``, in the same order as the eager engine, so values
-  and gradients are the eager ones.
-* ``forward_batch`` / ``backward_batch``: a slot that depends on an argument
-  ("varying") is a row of a (rows x samples) float64 matrix; a slot that does
-  not (a weight, a penalty on the weights) is one float, computed once with
-  the scalar forward.  Varying ops are grouped by level (ops of one level do
-  not depend on each other) and by op: each group is one call of the op's
+* the scalar interpreter, :class:`ScalarProgram` (Python floats, each op's
+  ``forward`` and ``rule``, in the eager engine's order, so values and
+  gradients are the eager ones).  ``Tape.forward_scalar`` /
+  ``backward_scalar`` run the whole tape with it for one sample;
+* the batch interpreter, ``Tape.forward_batch`` -> :class:`BatchState` ->
+  ``Tape.backward_batch``.  A slot that depends on an argument ("varying")
+  is a row of a (rows x samples) float64 matrix; a slot that does not (a
+  weight, a penalty on the weights) is one float.  Varying ops are grouped by
+  level (ops of one level do not depend on each other) and by op
+  (:class:`_Levels`, :class:`_Group`): each group is one call of the op's
   ``vforward`` / ``vrule`` on (members x samples) arrays gathered from the
-  matrix (or a per-sample loop over ``forward`` / ``rule`` when an op has no
-  vectorized form).  The gradient of a non-varying slot is the sum of its
-  per-sample contributions, after which its rule runs once on floats (rules
-  are linear in the upstream gradient).  Callers run these under
+  matrix (for a user's op without vectorized forms, one loop over the
+  samples with ``forward`` / ``rule``).  The non-varying ops are a
+  :class:`ScalarProgram` of their own, run once per batch: forward before the
+  groups, backward after them on the batch-summed gradients (rules are
+  linear in the upstream gradient).  Callers run these under
   ``np.errstate(all="ignore")``.
 """
 
@@ -38,25 +41,86 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
 from ._state import enable_grad
-from .engine import _arity_error, topo_order  # one wording for a wrong rule, eager or replayed
-from .ops import OpSpec
+from .engine import topo_order
+from .primitives import OpSpec, is_builtin, rule_arity_error
+from .value import Value
 
-__all__ = ["Tape", "TraceError", "trace", "describe_mismatch"]
+__all__ = ["Tape", "ScalarProgram", "BatchState", "TraceError", "trace", "describe_mismatch"]
 
 
 class TraceError(ValueError):
     """A function's graph depends on its input data, so one tape cannot replay it."""
 
 
-# The built-in entries (module constants of ops): their vectorized forms are
-# trusted to return one float64 entry per sample; a user's are checked.
-_BUILTIN = frozenset(id(v) for v in vars(ops).values() if isinstance(v, OpSpec))
-
-# Instruction kinds, so the replay loops call with positional arguments
-# instead of building tuples: unary, binary, unary with params, general.
+# Instruction kinds, so the scalar interpreter calls with positional
+# arguments instead of building tuples: unary, binary, unary with params, general.
 _UNARY, _BINARY, _UNARY_CTX, _GENERAL = 1, 2, 3, 4
+
+
+class ScalarProgram:
+    """The scalar interpreter: ops on Python floats, each op's ``forward`` and ``rule``.
+
+    A program is a list of ops whose results are appended, in order, to a
+    list of values: op ``i`` writes slot ``first_out + i`` and reads the
+    slots in its operand tuple.  The whole tape is one program (one-sample
+    replay); the non-varying ops of a batch are another (run once per batch).
+    Replay visits the ops in the eager engine's order, so values and
+    gradients are the eager ones.
+    """
+
+    __slots__ = ("code", "first_out")
+
+    def __init__(self, ops: Sequence[tuple[OpSpec, tuple[int, ...], tuple[float, ...]]], first_out: int) -> None:
+        self.first_out = first_out
+        #: Per op: (out slot, kind, forward, rule, a, b, ctx, spec); for _GENERAL, a is the operand tuple.
+        self.code: list[tuple[Any, ...]] = []
+        for k, (spec, operands, ctx) in enumerate(ops):
+            kind, a, b = _kind(operands, ctx)
+            self.code.append((first_out + k, kind, spec.forward, spec.rule, a, b, ctx, spec))
+
+    def forward(self, vals: list[Any]) -> None:
+        """Append every op's value to ``vals`` (which holds the slots before ``first_out``)."""
+        append = vals.append
+        for _, kind, fwd, _, a, b, ctx, _ in self.code:
+            if kind == _BINARY:
+                r = fwd(vals[a], vals[b])
+            elif kind == _UNARY:
+                r = fwd(vals[a])
+            elif kind == _UNARY_CTX:
+                r = fwd(vals[a], *ctx)
+            else:
+                r = fwd(*[vals[j] for j in a], *ctx)
+            append(r if type(r) is float else float(r))
+
+    def backward(self, vals: list[Any], grads: list[Any]) -> None:
+        """Add each op's input gradients into ``grads`` (seeded by the caller), from the last op back."""
+        for slot, kind, _, rule, a, b, ctx, spec in reversed(self.code):
+            g = grads[slot]
+            if kind == _BINARY:
+                r = rule(g, vals[slot], vals[a], vals[b])
+                if type(r) is not tuple or len(r) != 2:
+                    raise rule_arity_error(spec, r, 2)
+                ga, gb = r
+                if ga is not None:
+                    grads[a] += ga
+                if gb is not None:
+                    grads[b] += gb
+                continue
+            if kind == _UNARY:
+                r = rule(g, vals[slot], vals[a])
+                operands: tuple[int, ...] = (a,)
+            elif kind == _UNARY_CTX:
+                r = rule(g, vals[slot], vals[a], *ctx)
+                operands = (a,)
+            else:
+                r = rule(g, vals[slot], *[vals[j] for j in a], *ctx)
+                operands = a
+            if type(r) is not tuple or len(r) != len(operands):
+                raise rule_arity_error(spec, r, len(operands))
+            for j, c in zip(operands, r):
+                if c is not None:
+                    grads[j] += c
 
 
 class Tape:
@@ -91,12 +155,7 @@ class Tape:
         for _, operands, _ in op_list:
             varying.append(any(varying[j] for j in operands))
         self.varying = tuple(varying)
-        # Scalar instructions: (slot, kind, forward, rule, a, b, ctx, spec);
-        # for _GENERAL, a is the tuple of operand slots.
-        self._scalar: list[tuple[Any, ...]] = []
-        for k, (spec, operands, ctx) in enumerate(op_list):
-            kind, a, b = _kind(operands, ctx)
-            self._scalar.append((n_leaves + k, kind, spec.forward, spec.rule, a, b, ctx, spec))
+        self._program = ScalarProgram(op_list, n_leaves)
         self._levels = _Levels(self)
 
     def signature(self) -> tuple[Any, ...]:
@@ -115,50 +174,15 @@ class Tape:
     def forward_scalar(self, xs: Sequence[float], pv: Sequence[float]) -> list[float]:
         """Every slot's value for one sample (argument floats ``xs``, parameter floats ``pv``)."""
         vals: list[Any] = [*xs, *pv, *self.consts]
-        append = vals.append
-        for _, kind, fwd, _, a, b, ctx, _ in self._scalar:
-            if kind == _BINARY:
-                r = fwd(vals[a], vals[b])
-            elif kind == _UNARY:
-                r = fwd(vals[a])
-            elif kind == _UNARY_CTX:
-                r = fwd(vals[a], *ctx)
-            else:
-                r = fwd(*[vals[j] for j in a], *ctx)
-            append(r if type(r) is float else float(r))
+        self._program.forward(vals)
         return vals
 
     def backward_scalar(self, vals: list[float]) -> list[float]:
         """Every slot's gradient of the (single) output for one sample, from ``forward_scalar``'s values."""
-        gr: list[Any] = [0.0] * len(vals)
-        gr[self.outputs[0]] = 1.0
-        for slot, kind, _, rule, a, b, ctx, spec in reversed(self._scalar):
-            g = gr[slot]
-            if kind == _BINARY:
-                r = rule(g, vals[slot], vals[a], vals[b])
-                if type(r) is not tuple or len(r) != 2:
-                    _arity_error(spec, r, 2)
-                ga, gb = r
-                if ga is not None:
-                    gr[a] += ga
-                if gb is not None:
-                    gr[b] += gb
-                continue
-            if kind == _UNARY:
-                r = rule(g, vals[slot], vals[a])
-                operands: tuple[int, ...] = (a,)
-            elif kind == _UNARY_CTX:
-                r = rule(g, vals[slot], vals[a], *ctx)
-                operands = (a,)
-            else:
-                r = rule(g, vals[slot], *[vals[j] for j in a], *ctx)
-                operands = a
-            if type(r) is not tuple or len(r) != len(operands):
-                _arity_error(spec, r, len(operands))
-            for j, c in zip(operands, r):
-                if c is not None:
-                    gr[j] += c
-        return gr
+        grads: list[Any] = [0.0] * len(vals)
+        grads[self.outputs[0]] = 1.0
+        self._program.backward(vals, grads)
+        return grads
 
     # -- a batch -------------------------------------------------------------------
 
@@ -170,17 +194,7 @@ class Tape:
         """
         lv = self._levels
         nv: list[Any] = [*pv, *self.consts]
-        append = nv.append
-        for kind, fwd, a, b, ctx in lv.nv_forward:
-            if kind == _BINARY:
-                r = fwd(nv[a], nv[b])
-            elif kind == _UNARY:
-                r = fwd(nv[a])
-            elif kind == _UNARY_CTX:
-                r = fwd(nv[a], *ctx)
-            else:
-                r = fwd(*[nv[j] for j in a], *ctx)
-            append(r if type(r) is float else float(r))
+        lv.nv_program.forward(nv)
         S = np.array(nv, dtype=np.float64)
         V = np.empty((lv.n_rows, n))
         if self.n_args:
@@ -223,7 +237,7 @@ class Tape:
             g = G[grp.start : grp.stop]
             r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
             if type(r) is not tuple or len(r) != len(ins):
-                _arity_error(grp.spec, r, len(ins))
+                raise rule_arity_error(grp.spec, r, len(ins))
             shape = g.shape
             for (var, _, dst), c in zip(grp.operands, r):
                 if c is None:
@@ -235,28 +249,9 @@ class Tape:
                 else:
                     # Per-sample contributions to a non-varying slot: summed over the batch.
                     dst.add(T, c.sum(axis=1))
+        # Rules are linear in the upstream gradient: the non-varying ops run once on the batch sums.
         tot: list[Any] = T.tolist()
-        for kind, rule, a, b, ctx, spec, k in reversed(lv.nv_backward):
-            g = tot[k]
-            out_v = state.nv[k]
-            nvals = state.nv
-            if kind == _UNARY:
-                r = rule(g, out_v, nvals[a])
-                operands: tuple[int, ...] = (a,)
-            elif kind == _BINARY:
-                r = rule(g, out_v, nvals[a], nvals[b])
-                operands = (a, b)
-            elif kind == _UNARY_CTX:
-                r = rule(g, out_v, nvals[a], *ctx)
-                operands = (a,)
-            else:
-                r = rule(g, out_v, *[nvals[j] for j in a], *ctx)
-                operands = a
-            if type(r) is not tuple or len(r) != len(operands):
-                _arity_error(spec, r, len(operands))
-            for j, c in zip(operands, r):
-                if c is not None:
-                    tot[j] += c
+        lv.nv_program.backward(state.nv, tot)
         arg_grads = [np.array(G[i]) for i in range(self.n_args)]
         return arg_grads, [float(t) for t in tot[: self.n_params]]
 
@@ -341,20 +336,19 @@ class _Levels:
             if not varying[s]:
                 nvi[s] = count
                 count += 1
-        self.nv_forward: list[tuple[Any, ...]] = []
-        self.nv_backward: list[tuple[Any, ...]] = []
+        nv_ops: list[tuple[OpSpec, tuple[int, ...], tuple[float, ...]]] = []
         level = [0] * n_slots
         groups: dict[tuple[Any, ...], list[int]] = {}
         for k, (spec, operands, ctx) in enumerate(tape.ops):
             s = n_leaves + k
             if not varying[s]:
-                kind, a, b = _kind(tuple(nvi[j] for j in operands), ctx)
-                self.nv_forward.append((kind, spec.forward, a, b, ctx))
-                self.nv_backward.append((kind, spec.rule, a, b, ctx, spec, nvi[s]))
+                nv_ops.append((spec, tuple(nvi[j] for j in operands), ctx))
                 continue
             level[s] = 1 + max(level[j] for j in operands if varying[j])
             flags = tuple(varying[j] for j in operands)
             groups.setdefault((level[s], id(spec), ctx, flags), []).append(s)
+        #: The non-varying ops, on the non-varying slots (parameters and constants first).
+        self.nv_program = ScalarProgram(nv_ops, count - len(nv_ops))
         self.row = row = [-1] * n_slots
         for i in range(n_args):
             row[i] = i
@@ -402,7 +396,9 @@ def _shape(xs: Sequence[Any]) -> tuple[int, ...]:
 def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """``(vforward, vrule)`` for a group of varying slots of ``spec`` (arrays of any one broadcast shape)."""
     n = spec.arity
-    if id(spec) in _BUILTIN and spec.vforward is not None and spec.vrule is not None:
+    # The built-in entries' vectorized forms are trusted to return one float64
+    # entry per sample; a user's are checked.
+    if is_builtin(spec) and spec.vforward is not None and spec.vrule is not None:
         return spec.vforward, spec.vrule
     vf = spec.vforward
     vr = spec.vrule
@@ -446,7 +442,7 @@ def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
         for row in zip(*cols):
             r = rule(*row, *ctx)
             if type(r) is not tuple or len(r) != n:
-                _arity_error(spec, r, n)
+                raise rule_arity_error(spec, r, n)
             for i, c in enumerate(r):
                 if c is None:
                     res[i].append(0.0)
@@ -478,8 +474,6 @@ def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Any]) -
         TypeError: if ``f`` returns something else than a Value or a list of Values.
         ValueError: if ``f`` returns an empty list.
     """
-    from .value import Value
-
     xs = [Value(a) for a in args]
     # Recording must be on, even inside a no_grad() block of the caller.
     with enable_grad():

@@ -2,12 +2,24 @@
 
 A ``Value`` holds a float (``data``), the gradient accumulated by
 ``backward()`` (``grad``), the op that produced it (``op``, ``""`` for a
-leaf), its inputs in operand order (``parents``) and a ``label``.  Each
-operation looks up its entry in :mod:`autograd_core.ops`, computes the float
-result with the entry's forward function and returns a new node that points
-at the entry: the derivative rule is shared by every node of that op, so a
-node holds no closure and forms no reference cycle.  A graph nobody refers
-to any more is freed at once by reference counting.
+leaf), its inputs in operand order (``parents``) and a ``label``.
+
+How one gradient flows, for a reader who knows micrograd:
+
+1. Forward: ``x * y`` runs :meth:`Value.__mul__`, which computes the float
+   result with the registry entry's forward (``MUL.forward``, in
+   :mod:`autograd_core.primitives`) and calls :func:`_node`, the one place a
+   node is made: it stores the result, the entry and the inputs.  The
+   derivative rule stays on the entry (shared by every node of that op), so a
+   node holds no closure and forms no reference cycle; a graph nobody refers
+   to any more is freed at once by reference counting.
+2. Backward: :meth:`Value.backward` calls :func:`autograd_core.engine.backward`,
+   which orders the graph, calls ``MUL.rule(g, out, x, y) = (g * y, g * x)``
+   for the node and adds the results into ``x.grad`` and ``y.grad``.
+
+Imports run one way: ``primitives`` (the table) <- ``engine`` (the walk,
+which reads nodes through a small protocol and never imports this module)
+<- ``value`` (this module) <- ``ops`` (the registry's public face).
 """
 
 from __future__ import annotations
@@ -17,104 +29,89 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from . import ops
-from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code, special
-from .ops import OpSpec
+from . import engine
+from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code, modes_open
+from .engine import MANY_INPUTS, node_inputs
+from .primitives import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    ELU,
+    EXP,
+    LEAKY_RELU,
+    LOG,
+    MAXIMUM,
+    MINIMUM,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    PRELU,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    TANH,
+    OpSpec,
+    add_entry,
+    to_float,
+)
 
-__all__ = ["Value", "applier", "as_value", "maximum", "minimum"]
+__all__ = ["Value", "applier", "as_value", "maximum", "minimum", "register"]
 
 _new = object.__new__
-_ADD, _SUB, _MUL, _DIV, _NEG = ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.NEG
-_POW, _POW_CONST = ops.POW, ops.POW_CONST
 
 
-def _to_float(x: Any, what: str = "Value data") -> float:
-    """``x`` as a float if it is a real number; TypeError naming its type otherwise."""
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        try:
-            return float(x)
-        except OverflowError:
-            # An int beyond float range is an IEEE overflow: +-inf, as the arithmetic gives.
-            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
-    raise TypeError(f"{what} must be a real number (int, float or numpy scalar), got {type(x).__name__}: {x!r:.80}")
-
-
-def _node(data: float, spec: OpSpec, a: Any, b: Any = None, ctx: tuple[float, ...] | None = None) -> Value:
-    """A new node; the hot path of every op.
+def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ctx: Any = None) -> Value:
+    """The one node constructor: a leaf (``spec`` None) or the result of op ``spec`` on its inputs.
 
     The inputs go into two slots rather than a tuple: one allocation that the
     cyclic garbage collector tracks per node instead of two, which halves the
     collector's share of a training step (``parents`` builds the tuple).
+    More than two inputs: ``in0`` is their tuple and ``in1`` is
+    ``MANY_INPUTS``.
     """
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v._g = None
-    if not special[0]:
-        v._spec = spec
-        v._a = a
-        v._b = b
-        v._ctx = ctx
-        return v
-    return _node_slow(v, spec, a, b, ctx)
+    v._grad_acc = None
+    if modes_open[0] and spec is not None:
+        # Some thread is inside no_grad() or detect_anomaly(): ask this thread's mode.
+        spec, in0, in1, ctx = _record_under_mode(data, spec, in0, in1, ctx)
+    v._spec = spec
+    v._in0 = in0
+    v._in1 = in1
+    v._ctx = ctx
+    return v
 
 
-def _node_slow(v: Value, spec: OpSpec, a: Any, b: Any, ctx: tuple[float, ...] | None) -> Value:
-    """Finish a node when some thread is in ``no_grad`` or ``detect_anomaly`` (one per-thread read)."""
+def _record_under_mode(data: float, spec: OpSpec, in0: Any, in1: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
+    """What an op node records in this thread's mode: everything, or nothing (a leaf) under no_grad.
+
+    Raises:
+        AnomalyError: under detect_anomaly, for a non-finite result.
+    """
     code = mode_code()
-    if code == 0:  # this thread records as usual; another thread is in a special mode
-        v._spec, v._a, v._b, v._ctx = spec, a, b, ctx
-        return v
-    if code == 1:  # no_grad: a leaf
-        v._spec = v._a = v._b = v._ctx = None
-        return v
-    if code & ANOMALY and not math.isfinite(v.data):
-        parents = _parents(a, b)
-        ins = ", ".join(f"{p.label or '?'}={p.data!r}" for p in parents)
+    if code & ANOMALY and not math.isfinite(data):
+        inputs = node_inputs(in0, in1)
+        ins = ", ".join(f"{p.label or '?'}={p.data!r}" for p in inputs)
         extra = f" with {', '.join(f'{n}={c!r}' for n, c in zip(spec.params, ctx or ()))}" if spec.params else ""
-        raise AnomalyError(f"forward of op {spec.name!r}{extra} gave {v.data!r} from inputs ({ins})")
-    if not code & NO_GRAD:
-        v._spec, v._a, v._b, v._ctx = spec, a, b, ctx
-    else:
-        v._spec, v._a, v._b, v._ctx = None, None, None, None
-    return v
-
-
-#: ``_b`` of a node with more than two inputs; ``_a`` then holds their tuple.
-NARY = object()
-
-
-def _parents(a: Any, b: Any) -> tuple[Value, ...]:
-    if a is None:
-        return ()
-    if b is None:
-        return (a,)
-    if b is NARY:
-        return a
-    return (a, b)
-
-
-def _leaf(data: float) -> Value:
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._g = None
-    v._spec = None
-    v._a = None
-    v._b = None
-    v._ctx = None
-    return v
+        raise AnomalyError(f"forward of op {spec.name!r}{extra} gave {data!r} from inputs ({ins})")
+    if code & NO_GRAD:
+        return None, None, None, None
+    return spec, in0, in1, ctx
 
 
 def _lift(x: Any) -> Value | None:
     """A constant leaf for a real number, or None for anything else (-> NotImplemented)."""
-    t = type(x)
-    if t is float:
-        return _leaf(x)
-    if t is int or isinstance(x, numbers.Real):
-        return _leaf(_to_float(x))
+    if type(x) is float:
+        return _node(x, None)
+    if isinstance(x, numbers.Real):
+        return _node(to_float(x), None)
     return None
 
 
@@ -126,7 +123,7 @@ def as_value(x: Any) -> Value:
     """
     if type(x) is Value:
         return x
-    return _leaf(_to_float(x, "operand"))
+    return _node(to_float(x, "operand"), None)
 
 
 class Value:
@@ -140,7 +137,8 @@ class Value:
         TypeError: if ``data`` is not a real number or ``label`` not a str.
     """
 
-    __slots__ = ("data", "grad", "label", "_spec", "_a", "_b", "_ctx", "_g", "__weakref__")
+    # The slots the engine reads (see the node protocol in autograd_core.engine).
+    __slots__ = ("data", "grad", "label", "_spec", "_in0", "_in1", "_ctx", "_grad_acc", "__weakref__")
     # numpy defers to our reflected operators, so np.float64(2) * x is a Value.
     __array_ufunc__ = None
 
@@ -148,22 +146,18 @@ class Value:
     grad: float
     label: str
     _spec: OpSpec | None
-    _a: Any
-    _b: Any
+    _in0: Any
+    _in1: Any
     _ctx: tuple[float, ...] | None
-    _g: Any
+    _grad_acc: Any
 
-    def __init__(self, data: Any, label: str = "") -> None:
+    def __new__(cls, data: Any, label: str = "") -> Value:
+        # A leaf made by the one constructor, so no second place sets the slots.
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.data = data if type(data) is float else _to_float(data)
-        self.grad = 0.0
-        self.label = label
-        self._spec = None
-        self._a = None
-        self._b = None
-        self._ctx = None
-        self._g = None
+        v = _node(data if type(data) is float else to_float(data), None)
+        v.label = label
+        return v
 
     # -- introspection --------------------------------------------------------
 
@@ -175,7 +169,7 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The op's inputs in operand order; ``()`` for a leaf."""
-        return _parents(self._a, self._b)
+        return node_inputs(self._in0, self._in1)
 
     @property
     def spec(self) -> OpSpec | None:
@@ -222,165 +216,140 @@ class Value:
     def __ge__(self, other: Any) -> bool:
         return self.data >= _cmp(other)
 
-    # -- arithmetic -----------------------------------------------------------
+    # -- arithmetic: each computes its result with the entry's forward -------------
+    # +, - and * are most of the nodes of a network: they write the entry's
+    # forward (operator.add, .sub, .mul) as the operator itself, which saves a
+    # call per node (about 5% of a training step); a test checks the entries.
 
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        # _node inlined: + and * are most of the nodes of a network.
-        v = _new(Value)
-        v.data = self.data + other.data
-        v.grad = 0.0
-        v.label = ""
-        v._g = None
-        if special[0]:
-            return _node_slow(v, _ADD, self, other, None)
-        v._spec = _ADD
-        v._a = self
-        v._b = other
-        v._ctx = None
-        return v
+        return _node(self.data + other.data, ADD, self, other)
 
     def __radd__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(o.data + self.data, _ADD, o, self)
+        return _node(o.data + self.data, ADD, o, self)
 
     def __sub__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        return _node(self.data - other.data, _SUB, self, other)
+        return _node(self.data - other.data, SUB, self, other)
 
     def __rsub__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(o.data - self.data, _SUB, o, self)
+        return _node(o.data - self.data, SUB, o, self)
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        # _node inlined: + and * are most of the nodes of a network.
-        v = _new(Value)
-        v.data = self.data * other.data
-        v.grad = 0.0
-        v.label = ""
-        v._g = None
-        if special[0]:
-            return _node_slow(v, _MUL, self, other, None)
-        v._spec = _MUL
-        v._a = self
-        v._b = other
-        v._ctx = None
-        return v
+        return _node(self.data * other.data, MUL, self, other)
 
     def __rmul__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(o.data * self.data, _MUL, o, self)
+        return _node(o.data * self.data, MUL, o, self)
 
     def __truediv__(self, other: Any) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is None:
                 return NotImplemented
-        return _node(ops.f_div(self.data, other.data), _DIV, self, other)
+        return _node(DIV.forward(self.data, other.data), DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(ops.f_div(o.data, self.data), _DIV, o, self)
+        return _node(DIV.forward(o.data, self.data), DIV, o, self)
 
     def __pow__(self, other: Any) -> Value:
         if type(other) is Value:
-            return _node(ops.f_pow(self.data, other.data), _POW, self, other)
+            return _node(POW.forward(self.data, other.data), POW, self, other)
         if isinstance(other, numbers.Real):
-            k = _to_float(other)
+            k = to_float(other)
             # A constant exponent is a parameter, not an input: no log(x) term,
             # which would be nan for x < 0 and cost a log per node.
-            return _node(ops.f_pow(self.data, k), _POW_CONST, self, None, (k,))
+            return _node(POW_CONST.forward(self.data, k), POW_CONST, self, None, (k,))
         return NotImplemented
 
     def __rpow__(self, other: Any) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(ops.f_pow(o.data, self.data), _POW, o, self)
+        return _node(POW.forward(o.data, self.data), POW, o, self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, _NEG, self)
+        return _node(NEG.forward(self.data), NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _node(abs(self.data), ops.ABS, self)
+        return _node(ABS.forward(self.data), ABS, self)
 
     # -- functions --------------------------------------------------------------
 
     def exp(self) -> Value:
         """e ** self (inf on overflow)."""
-        return _node(ops.f_exp(self.data), ops.EXP, self)
+        return _node(EXP.forward(self.data), EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm: -inf at 0, nan below 0."""
-        return _node(ops.f_log(self.data), ops.LOG, self)
+        return _node(LOG.forward(self.data), LOG, self)
 
     def sqrt(self) -> Value:
         """Square root: nan below 0."""
-        return _node(ops.f_sqrt(self.data), ops.SQRT, self)
+        return _node(SQRT.forward(self.data), SQRT, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _node(math.tanh(self.data), ops.TANH, self)
+        return _node(TANH.forward(self.data), TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), finite and exact for any input."""
-        return _node(ops.f_sigmoid(self.data), ops.SIGMOID, self)
+        return _node(SIGMOID.forward(self.data), SIGMOID, self)
 
     def relu(self) -> Value:
         """max(self, 0); gradient 0 at 0."""
-        x = self.data
-        return _node(0.0 if x <= 0 else x, ops.RELU, self)
+        return _node(RELU.forward(self.data), RELU, self)
 
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
         """self if self > 0 else slope * self.
 
         A ``Value`` slope makes this a parametric ReLU whose slope gets a gradient.
         """
-        x = self.data
         if type(slope) is Value:
-            a = slope.data
-            return _node(x if x > 0 else x * a, ops.PRELU, self, slope)
-        s = _to_float(slope, "leaky_relu slope")
-        return _node(x if x > 0 else x * s, ops.LEAKY_RELU, self, None, (s,))
+            return _node(PRELU.forward(self.data, slope.data), PRELU, self, slope)
+        s = to_float(slope, "leaky_relu slope")
+        return _node(LEAKY_RELU.forward(self.data, s), LEAKY_RELU, self, None, (s,))
 
     def elu(self, alpha: float = 1.0) -> Value:
         """self if self > 0 else alpha * (e ** self - 1)."""
-        a = _to_float(alpha, "elu alpha")
-        x = self.data
-        return _node(x if x > 0 else a * math.expm1(x), ops.ELU, self, None, (a,))
+        a = to_float(alpha, "elu alpha")
+        return _node(ELU.forward(self.data, a), ELU, self, None, (a,))
 
     def softplus(self) -> Value:
         """log(1 + e ** self), finite and exact for any input."""
-        return _node(ops.f_softplus(self.data), ops.SOFTPLUS, self)
+        return _node(SOFTPLUS.forward(self.data), SOFTPLUS, self)
 
     def sin(self) -> Value:
         """Sine."""
-        return _node(ops.f_sin(self.data), ops.SIN, self)
+        return _node(SIN.forward(self.data), SIN, self)
 
     def cos(self) -> Value:
         """Cosine."""
-        return _node(ops.f_cos(self.data), ops.COS, self)
+        return _node(COS.forward(self.data), COS, self)
 
     # -- backward -----------------------------------------------------------------
 
@@ -391,27 +360,25 @@ class Value:
         graphs of any depth work.  Calling it k times gives every node k times
         the single-call gradient.
         """
-        from .engine import backward  # deferred: engine imports this module
-
-        backward(self, grad)
+        engine.backward(self, grad)
 
 
 def _cmp(other: Any) -> float:
     if type(other) is Value:
         return other.data
-    return _to_float(other, "comparison operand")
+    return to_float(other, "comparison operand")
 
 
 def maximum(a: Any, b: Any) -> Value:
     """The larger of ``a`` and ``b`` (Values or numbers); a tie splits the gradient evenly."""
     a, b = as_value(a), as_value(b)
-    return _node(ops.f_maximum(a.data, b.data), ops.MAXIMUM, a, b)
+    return _node(MAXIMUM.forward(a.data, b.data), MAXIMUM, a, b)
 
 
 def minimum(a: Any, b: Any) -> Value:
     """The smaller of ``a`` and ``b`` (Values or numbers); a tie splits the gradient evenly."""
     a, b = as_value(a), as_value(b)
-    return _node(ops.f_minimum(a.data, b.data), ops.MINIMUM, a, b)
+    return _node(MINIMUM.forward(a.data, b.data), MINIMUM, a, b)
 
 
 def applier(spec: OpSpec) -> Callable[..., Value]:
@@ -423,17 +390,80 @@ def applier(spec: OpSpec) -> Callable[..., Value]:
             names = ", ".join([f"x{i}" for i in range(n)] + list(spec.params))
             raise TypeError(f"op {spec.name!r} takes {n + k} arguments ({names}), got {len(args)}")
         ins = tuple(as_value(a) for a in args[:n])
-        ctx = tuple(_to_float(c, f"parameter {p!r} of op {spec.name!r}") for p, c in zip(spec.params, args[n:]))
+        ctx = tuple(to_float(c, f"parameter {p!r} of op {spec.name!r}") for p, c in zip(spec.params, args[n:]))
         out = spec.forward(*(v.data for v in ins), *ctx)
         if type(out) is not float:
-            out = _to_float(out, f"result of forward of op {spec.name!r}")
+            out = to_float(out, f"result of forward of op {spec.name!r}")
         if n == 1:
             return _node(out, spec, ins[0], None, ctx or None)
         if n == 2:
             return _node(out, spec, ins[0], ins[1], ctx or None)
-        return _node(out, spec, ins, NARY, ctx or None)
+        return _node(out, spec, ins, MANY_INPUTS, ctx or None)
 
     apply.__name__ = spec.name
     apply.__qualname__ = spec.name
     apply.__doc__ = f"Apply the registered op {spec.name!r}: {spec.formula or spec.label}."
     return apply
+
+
+def register(
+    name: str,
+    forward: Callable[..., float],
+    rule: Callable[..., tuple[Any, ...]],
+    *,
+    arity: int,
+    label: str | None = None,
+    domain: Any = None,
+    formula: str = "",
+    params: tuple[str, ...] = (),
+    param_domain: Any = None,
+    replace: bool = False,
+    vforward: Callable[..., Any] | None = None,
+    vrule: Callable[..., tuple[Any, ...]] | None = None,
+) -> Callable[..., Value]:
+    """Add a primitive op to the registry and return a callable that applies it.
+
+    Also importable as ``autograd_core.register`` and ``autograd_core.ops.register``.
+
+    Args:
+        name: registry key; a valid Python identifier.
+        forward: ``forward(*input_floats, *params) -> float``.
+        rule: ``rule(g, out, *inputs, *params) -> tuple`` with one gradient per
+            input (``None`` for no gradient).  Write it with arithmetic and the
+            helpers of :mod:`autograd_core.ops` (``exp``, ``log``, ``div``,
+            ``select``...) to get higher-order derivatives for free.
+        arity: number of differentiable inputs (at least 1).
+        label: graph label; ``str.format`` gets the constant parameters.
+        domain: per input, a sequence of open intervals ``(lo, hi)`` on which
+            the op is smooth (default: ``(-5, 5)`` for each input).
+        formula: the derivative in words.
+        params: names of constant parameters passed after the inputs.
+        param_domain: per parameter, intervals to draw test values from.
+        replace: allow replacing an existing entry of the same name.
+        vforward: optional ``forward`` on 1-D float64 numpy arrays (inputs may
+            mix arrays and floats), for the batched compiled replay.
+        vrule: optional ``rule`` on numpy arrays, same signature as ``rule``
+            (masks with ``np.where`` or ``ops.select``).  Without these two a
+            compiled batch loops over its samples with ``forward`` and ``rule``.
+
+    Returns:
+        ``apply(*inputs, *params) -> Value``.
+
+    Raises:
+        TypeError, ValueError: naming the argument that is wrong.
+    """
+    spec = add_entry(
+        name,
+        forward,
+        rule,
+        arity=arity,
+        label=label,
+        domain=domain,
+        formula=formula,
+        params=params,
+        param_domain=param_domain,
+        replace=replace,
+        vforward=vforward,
+        vrule=vrule,
+    )
+    return applier(spec)

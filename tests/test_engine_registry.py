@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_core import GradcheckError, Value, grad, gradcheck, gradgradcheck, ops, register
+from autograd_core import GradcheckError, Value, grad, gradcheck, gradgradcheck, ops, primitives, register
 from autograd_core.testing import Expression, expressions, in_domain, op_points
 from autograd_core.value import applier
 
@@ -88,7 +88,7 @@ def temp_op() -> Iterator[list[str]]:
     names: list[str] = []
     yield names
     for n in names:
-        ops._REGISTRY.pop(n, None)
+        primitives._REGISTRY.pop(n, None)
 
 
 def test_gradcheck_catches_a_wrong_rule_and_names_the_input(temp_op: list[str]) -> None:
