@@ -346,7 +346,7 @@ def _cmd_grad(args: argparse.Namespace, out: TextIO) -> int:
             wrt = xs[lo:]
             grads = grad(g, wrt, create_graph=k < order)
             for j, gj in enumerate(grads, start=lo):
-                nxt[(*combo, j)] = gj
+                nxt[combo + (j,)] = gj
         for combo in sorted(nxt):
             print(f"{_partial_name(k, combo, names)} = {_fmt(nxt[combo].data)}", file=out)
         level = nxt
