@@ -6,7 +6,8 @@ differences of that first derivative).  A mismatch raises
 :class:`GradcheckError` whose message says the level, the input (index and
 label), both values and the tolerance, in the style of
 ``torch.autograd.gradcheck`` (default tolerances are PyTorch's for double
-precision).
+precision).  With ``raise_exception=False`` a mismatch returns False instead,
+as in PyTorch; bad arguments still raise TypeError or ValueError.
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
             raise ValueError(f"{name} must be {need}, got {v!r}")
 
 
+def _check_flag(raise_exception: object) -> None:
+    if not isinstance(raise_exception, bool):
+        raise TypeError(f"raise_exception must be True or False, got {type(raise_exception).__name__}")
+
+
 def _at(point: Sequence[float], labels: Sequence[str]) -> str:
     return "(" + ", ".join(f"{lab}={p!r}" for lab, p in zip(labels, point)) + ")"
 
@@ -94,6 +100,7 @@ def gradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    raise_exception: bool = True,
 ) -> bool:
     """Check the gradient of ``f`` at ``inputs`` against central differences.
 
@@ -102,25 +109,35 @@ def gradcheck(
         inputs: numbers or Values (a Value's label names it in messages).
         eps: the central-difference step.
         atol, rtol: the mismatch allowed is ``atol + rtol * |numerical|``.
+        raise_exception: if False, a mismatch returns False instead of
+            raising :class:`GradcheckError` (as ``torch.autograd.gradcheck``).
 
     Returns:
-        True when every partial derivative agrees.
+        True when every partial derivative agrees; False on a mismatch when
+        ``raise_exception`` is False.
 
     Raises:
         GradcheckError: naming the input (index and label), the analytic and
             numerical values and the tolerance.  Also raised when
             ``backward()`` and ``grad()`` disagree, or a second run differs.
-        TypeError: if ``f`` does not return a Value.
+        TypeError: if ``f`` does not return a Value, or an argument has the wrong type.
+        ValueError: for a tolerance that is negative, zero (``eps``) or not finite.
     """
     _check_tolerances(eps, atol, rtol)
+    _check_flag(raise_exception)
     point, labels = _prepare(inputs)
 
     def fn(p: list[float]) -> float:
         # Recording on: f may differentiate inside (a gradient of a gradient).
         return _call(f, p, labels)[1].data
 
-    with enable_grad():
-        return _gradcheck(f, fn, point, labels, eps, atol, rtol)
+    try:
+        with enable_grad():
+            return _gradcheck(f, fn, point, labels, eps, atol, rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
 
 
 def _gradcheck(
@@ -156,6 +173,7 @@ def gradgradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    raise_exception: bool = True,
 ) -> bool:
     """Check the second derivatives of ``f`` at ``inputs`` against central differences.
 
@@ -163,17 +181,30 @@ def gradgradcheck(
     the ``create_graph=True`` first derivative, is compared with central
     differences in x_j of the analytic first derivative df/dx_i.
 
+    Args:
+        f, inputs, eps, atol, rtol: as for :func:`gradcheck`.
+        raise_exception: if False, a mismatch returns False instead of
+            raising :class:`GradcheckError`.
+
     Returns:
-        True when every second derivative agrees.
+        True when every second derivative agrees; False on a mismatch when
+        ``raise_exception`` is False.
 
     Raises:
         GradcheckError: naming both inputs, the analytic and numerical values
             and the tolerance.
+        TypeError, ValueError: for bad arguments, as :func:`gradcheck`.
     """
     _check_tolerances(eps, atol, rtol)
+    _check_flag(raise_exception)
     point, labels = _prepare(inputs)
-    with enable_grad():
-        return _gradgradcheck(f, point, labels, eps, atol, rtol)
+    try:
+        with enable_grad():
+            return _gradgradcheck(f, point, labels, eps, atol, rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
 
 
 def _gradgradcheck(

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             wrt = xs[lo:]
             grads = grad(g, wrt, create_graph=k < order)
             for j, gj in enumerate(grads, start=lo):
-                nxt[(*combo, j)] = gj
+                nxt[combo + (j,)] = gj
         for combo in sorted(nxt):
             print(f"{partial_name(k, combo, names)} = {fmt(nxt[combo].data)}", file=out)
         level = nxt
