@@ -4,7 +4,7 @@ The sources are jupytext "percent" files paired with their notebooks by
 ``notebooks/jupytext.toml``; they are read here with jupytext itself, so a
 source edited without rebuilding, or a notebook edited by hand, fails.  The
 stored outputs are checked for errors, stderr and unmerged streams, but not
-re-executed: CI runs ``pytest --nbmake notebooks``.  One test runs the rebuild
+re-executed here: tests/test_notebooks_run.py does that.  One test runs the rebuild
 command of ``notebooks/README.md`` on a small notebook.
 """
 
@@ -184,7 +184,9 @@ def test_notebooks_rebuild_command_updates_executes_and_coalesces(tmp_path: Path
     subprocess.run(pair, cwd=tmp_path, check=True, capture_output=True)
     execute = [str(jupyter_bin), "nbconvert", "--config", "jupyter_nbconvert_config.json"]
     execute += ["--to", "notebook", "--execute", "--inplace", nb.name]
-    subprocess.run(execute, cwd=tmp_path, check=True, capture_output=True)
+    run = subprocess.run(execute, cwd=tmp_path, check=True, capture_output=True, text=True)
+    # The kernel's log stays quiet (it warned of unencrypted TCP on every build before).
+    assert "WARNING" not in run.stderr and "without encryption" not in run.stderr, run.stderr
     assert cell_differences(src, nb) == []
     code = [c for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]
     assert [(o.output_type, o.name, o.text) for o in code[0].outputs] == [("stream", "stdout", "a\nb\n")]
