@@ -64,7 +64,9 @@ def n_outputs(model: Module, x: np.ndarray) -> int:
     model.eval()
     try:
         with no_grad():
-            out = model([float(v) for v in x])
+            sample = [float(v) for v in x]
+            # A batch module (a bare BatchNorm) takes a batch even for one sample.
+            out = model([sample])[0] if model.takes_batch else model(sample)
     finally:
         model.train(was_training)
     return 1 if isinstance(out, Value) else len(out)

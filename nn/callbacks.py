@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from tqdm import auto as tqdm_auto
 from tqdm import std as tqdm_std
 
 from .history import History
@@ -132,6 +131,10 @@ def progress_bar(total: int, enabled: bool) -> Bar:
     """A ``tqdm.auto`` bar over ``total`` epochs if ``enabled`` and :func:`interactive`, else one showing nothing."""
     if not (enabled and interactive()):
         return _NoBar()
+    # Imported here, not with nn: tqdm.auto picks notebook or console when imported, and in a
+    # kernel without ipywidgets it warns on stderr, which only a session that shows a bar should see.
+    from tqdm import auto as tqdm_auto
+
     try:
         bar: Bar = tqdm_auto.tqdm(total=total, desc="train", leave=True)
     except ImportError:

@@ -215,3 +215,12 @@ def test_run_callbacks_accepts_numpy_bools() -> None:
     h = nn.History(train_loss=[1.0])
     assert callbacks.run_callbacks([lambda h: np.bool_(True)], h)
     assert not callbacks.run_callbacks([lambda h: np.bool_(False), lambda h: None], h)
+
+
+def test_importing_nn_does_not_import_tqdm_auto() -> None:
+    # tqdm.auto chooses notebook or console when imported and warns in a kernel without ipywidgets.
+    import subprocess
+
+    code = "import sys, nn; print('tqdm.auto' in sys.modules, 'tqdm.autonotebook' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -347,3 +347,13 @@ def test_fit_refuses_a_batch_of_one_for_batchnorm_before_any_step() -> None:
         nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=2, batch_size=4,
                progress=False)  # fmt: skip
     assert [p.data for p in m.parameters()] == before
+
+
+def test_fit_trains_a_bare_batchnorm_model_on_whole_batches() -> None:
+    # y = 3 * standardized(x) + 1: BatchNorm's own scale and shift can fit it exactly.
+    x = np.random.default_rng(0).normal(2.0, 4.0, size=(32, 1))
+    y = 3.0 * (x[:, 0] - x.mean()) / x.std() + 1.0
+    m = nn.BatchNorm(1)
+    hist = nn.fit(m, x, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.2), epochs=60, progress=False)
+    assert hist.train_loss[-1] < 1e-3
+    assert m.weight[0].data == pytest.approx(3.0, abs=0.05) and m.bias[0].data == pytest.approx(1.0, abs=0.05)
