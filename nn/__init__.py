@@ -8,7 +8,8 @@
 - :mod:`nn.optim`: ``SGD``, ``Adam``, ``AdamW`` (parameter groups, state dicts) and learning-rate schedules;
 - :mod:`nn.data`: toy data sets, ``train_test_split`` and ``batches``;
 - :mod:`nn.train`: ``fit``, ``evaluate``, ``predict``, ``History``, ``EarlyStopping``; its pieces in
-  :mod:`nn.checks`, :mod:`nn.plan`, :mod:`nn.epochs`, :mod:`nn.batch` and :mod:`nn.history`;
+  :mod:`nn.checks`, :mod:`nn.plan`, :mod:`nn.epochs`, :mod:`nn.batch`, :mod:`nn.history` and
+  :mod:`nn.callbacks` (progress bar, ``callbacks=``, ``StopTraining``);
 - :mod:`nn.compiled`: a model and its per-sample ``nn.losses`` loss traced for batched replay;
 - :mod:`nn.serialize`: ``save`` / ``load`` / ``load_optimizer`` (JSON, atomic, validated), within :mod:`nn.limits`;
 - :mod:`nn.torch_bridge`: ``to_torch`` / ``from_torch`` (PyTorch optional: ``pip install autograd-core[torch]``).
@@ -28,7 +29,7 @@ from .module import Module
 from .sequential import ELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh
 from .serialize import load, load_optimizer, save
 from .torch_bridge import from_torch, to_torch
-from .train import EarlyStopping, History, evaluate, fit, predict
+from .train import EarlyStopping, History, StopTraining, evaluate, fit, predict
 
 __all__ = [
     "Module",
@@ -55,6 +56,7 @@ __all__ = [
     "predict",
     "History",
     "EarlyStopping",
+    "StopTraining",
     "save",
     "load",
     "load_optimizer",

@@ -1,7 +1,8 @@
 """How ``nn.fit`` feeds a batch to a loss and scores it, on Values (eager) and on arrays (compiled).
 
 - :func:`forward`, :func:`preds`, :func:`n_outputs`: the model's outputs for
-  each sample, shaped as the loss functions of :mod:`nn.losses` take them;
+  each sample, shaped as the loss functions of :mod:`nn.losses` take them
+  (a model holding BatchNorm gets the whole batch at once, :func:`takes_batches`);
 - :func:`targets`, :func:`target_array`: labels mapped to loss targets
   (``hinge`` wants -1/+1 where the data sets give 0/1; class indices as ints);
 - :func:`correct`, :func:`correct_arrays`, :func:`correct_from_target_grads`:
@@ -18,6 +19,7 @@ import numpy as np
 from autograd_core import Compiled, Value, no_grad
 
 from .module import Module
+from .sequential import Sequential
 
 __all__ = [
     "CLASSIFICATION",
@@ -30,6 +32,7 @@ __all__ = [
     "outputs",
     "preds",
     "target_array",
+    "takes_batches",
     "targets",
 ]
 
@@ -61,14 +64,31 @@ def n_outputs(model: Module, x: np.ndarray) -> int:
     model.eval()
     try:
         with no_grad():
-            out = model([float(v) for v in x])
+            sample = [float(v) for v in x]
+            # A batch module (a bare BatchNorm) takes a batch even for one sample.
+            out = model([sample])[0] if model.takes_batch else model(sample)
     finally:
         model.train(was_training)
     return 1 if isinstance(out, Value) else len(out)
 
 
+def takes_batches(model: Module) -> bool:
+    """True for a model fed whole batches: a batch module itself (``takes_batch``), or a Sequential holding one.
+
+    BatchNorm in training mode normalizes over the batch, so it must see every
+    sample of it at once; :class:`nn.Sequential` accepts a batch and hands each
+    of its modules what that module expects.
+    """
+    if model.takes_batch:
+        return True
+    return isinstance(model, Sequential) and any(m.takes_batch for m in model.modules())
+
+
 def forward(model: Module, X: np.ndarray) -> list[list[Value]]:
-    """The model's outputs for every row of ``X``, always a list per sample."""
+    """The model's outputs for every row of ``X``, always a list per sample (one call for :func:`takes_batches`)."""
+    if takes_batches(model):
+        rows = model([[float(v) for v in row] for row in X])
+        return [[r] if isinstance(r, Value) else list(r) for r in rows]
     outs = []
     for row in X:
         out = model([float(v) for v in row])

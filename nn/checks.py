@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import no_grad
+from autograd_core import Value, no_grad
 
 from . import losses
 from .batch import LossFn, n_outputs, targets
@@ -22,13 +22,17 @@ from .module import Module
 from .optim import Optimizer
 
 __all__ = [
+    "as_x",
     "as_xy",
+    "check_batch_sizes",
     "check_class_labels",
     "check_labels",
     "check_model_and_optimizer",
     "check_targets",
     "check_val_split",
+    "check_val_width",
     "loss_fn",
+    "loss_value",
     "non_negative",
     "positive_int",
 ]
@@ -79,13 +83,61 @@ def check_model_and_optimizer(model: Any, optimizer: Any) -> None:
         )
 
 
-def as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)`` as float samples (n, features) and numeric labels (n,), finite, of one non-zero length."""
+def _no_strings(arr: np.ndarray, name: str, what: str) -> None:
+    """Refuse text in ``arr``: numpy would parse "1.5" into 1.5 silently for X while y refuses it."""
+    text = arr.dtype.kind in "US" or (
+        arr.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in arr.ravel())
+    )
+    if text:
+        raise TypeError(
+            f"{what}: {name} holds strings (dtype {arr.dtype}); {name} must be an array of numbers: "
+            f"parse the text into numbers first (e.g. np.asarray({name}, dtype=float) after checking the values)"
+        )
+
+
+def _finite(arr: np.ndarray, name: str, what: str) -> None:
+    """nan or inf would train (or score, or predict) silently to nan: refuse them up front."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what}: {name} holds {int(bad.sum())} non-finite values (nan or inf), the first at index "
+            f"{at[0] if len(at) == 1 else at}; drop or impute them first"
+        )
+
+
+def _float_samples(X: Any, what: str) -> np.ndarray:
+    """``X`` as a float array; strings and non-numbers refused with a TypeError naming X."""
     try:
-        Xa = np.asarray(X, dtype=np.float64)
+        raw = np.asarray(X)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{what}: X must be an array of real numbers ({e})") from None
+    _no_strings(raw, "X", what)
+    try:
+        return raw.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: X must be an array of real numbers ({e})") from None
+
+
+def as_x(X: Any, what: str, *, allow_empty: bool = False) -> np.ndarray:
+    """``X`` as float samples (n, features): numbers, not strings, all finite; the one rule of fit, evaluate, predict.
+
+    Raises:
+        TypeError: for strings or values that are not numbers.
+        ValueError: for a shape that is not (samples, features), or nan / inf.
+    """
+    Xa = _float_samples(X, what)
+    if Xa.ndim != 2 or (len(Xa) == 0 and not allow_empty):
+        raise ValueError(f"{what}: X must be a 2-d array (samples, features), got shape {Xa.shape}")
+    _finite(Xa, "X", what)
+    return Xa
+
+
+def as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as float samples (n, features) and numeric labels (n,), finite, of one non-zero length."""
+    Xa = _float_samples(X, what)
     ya = np.asarray(y)
+    _no_strings(ya, "y", what)
     if ya.dtype.kind not in "biuf":
         raise TypeError(
             f"{what}: y must be an array of numbers (labels, class indices or targets), got dtype {ya.dtype}"
@@ -95,16 +147,47 @@ def as_xy(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
             f"{what}: X must be (samples, features) and y (samples,) of the same non-zero length, "
             f"got shapes {Xa.shape} and {ya.shape}"
         )
-    # nan or inf would train (or score) silently to nan: refuse them up front.
-    for name, arr in (("X", Xa), ("y", ya)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            at = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"{what}: {name} holds {int(bad.sum())} non-finite values (nan or inf), the first at index "
-                f"{at[0] if len(at) == 1 else at}; drop or impute them before training"
-            )
+    _finite(Xa, "X", what)
+    _finite(ya, "y", what)
     return Xa, ya
+
+
+def check_val_width(val_xy: tuple[np.ndarray, np.ndarray] | None, n_features: int) -> None:
+    """Validation samples must have the training samples' width: checked before the first epoch changes a weight."""
+    if val_xy is not None and val_xy[0].shape[1] != n_features:
+        raise ValueError(
+            f"fit val: X_val has {val_xy[0].shape[1]} features per sample but X has {n_features}; "
+            "give validation data with the training data's columns"
+        )
+
+
+def check_batch_sizes(model: Module, n: int, batch_size: int) -> None:
+    """Refuse a batch of one sample for a model holding BatchNorm, which needs 2 or more in training mode.
+
+    The last batch of an epoch holds ``n % batch_size`` samples: without this
+    check a run would fail at the end of its first epoch, after steps were taken.
+    """
+    norms = [m for m in model.modules() if m.takes_batch]
+    if not norms:
+        return
+    last = n % batch_size or batch_size
+    if min(batch_size, last) < 2:
+        raise ValueError(
+            f"fit: the model contains {type(norms[0]).__name__}, which needs at least 2 samples per batch in "
+            f"training mode, but batch_size={batch_size} with {n} training samples makes a batch of 1; "
+            "choose a batch_size >= 2 that does not leave one sample over (or None for full-batch descent)"
+        )
+
+
+def loss_value(out: Any, loss: Any, who: str) -> Value:
+    """The loss's result, refused unless it is a Value (``backward`` and ``.data`` need one)."""
+    if not isinstance(out, Value):
+        label = getattr(loss, "__name__", None) or type(loss).__name__
+        raise TypeError(
+            f"{who}: the loss {label!r} returned {type(out).__name__} {out!r:.60}, not a Value; a loss must "
+            "return a Value built from the predictions (e.g. nn.losses.mse(preds, targets)), not a float"
+        )
+    return out
 
 
 def check_val_split(val_split: Any, n: int) -> float:

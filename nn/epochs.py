@@ -27,6 +27,7 @@ from .batch import (
     preds,
     targets,
 )
+from .checks import loss_value
 from .compiled import CompiledLoss
 from .data import batches
 from .module import Module
@@ -60,7 +61,8 @@ def eager_epoch(step: Step, X: np.ndarray, y: np.ndarray, rng: np.random.Generat
     n_correct: int | None = 0
     for xb, yb in batches(X, y, step.batch_size, shuffle=True, seed=rng):
         outs = forward(step.model, xb)
-        data_loss = step.fn(preds(step.name, outs), targets(step.name, yb))
+        # Checked before backward, so a custom loss returning a float fails on the first batch, before any step.
+        data_loss = loss_value(step.fn(preds(step.name, outs), targets(step.name, yb)), step.fn, "fit")
         objective = data_loss
         if step.l1:
             objective = objective + step.l1 * losses.l1_penalty(params)

@@ -43,7 +43,10 @@ class History:
     val_accuracy: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None
+    #: True when early stopping ended the run (patience ran out).
     stopped_early: bool = False
+    #: True when a callback ended the run (returned True or raised nn.StopTraining).
+    stopped_by_callback: bool = False
     #: The first epoch (0-based, as best_epoch) whose training loss was nan or inf, or None.
     diverged_epoch: int | None = None
     #: True when the compiled (traced, batched) path ran, False for the eager one.
@@ -66,6 +69,7 @@ class History:
             "lr": list(self.lr),
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "stopped_by_callback": self.stopped_by_callback,
             "diverged_epoch": self.diverged_epoch,
             "compiled": self.compiled,
             "eager_reason": self.eager_reason,

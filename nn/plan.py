@@ -1,7 +1,9 @@
 """Deciding between the compiled and the eager path of ``nn.fit`` / ``evaluate`` / ``predict``, and tracing it.
 
 The compiled path is safe for the models of :mod:`nn.layers` (``MLP``,
-``Layer``, ``Neuron``, ``Maxout``, ``Dropout`` with ``p = 0``) and the losses
+``Layer``, ``Neuron``, ``Maxout``, ``Dropout`` with ``p = 0``) and of
+:mod:`nn.sequential` (``Sequential`` of those, ``Linear``, the activation
+modules; not ``BatchNorm``, which needs the whole batch) and the losses
 ``mse l1 hinge bce_with_logits cross_entropy``, and ``bce`` for a model whose
 output is a sigmoid.  :func:`plan` says which path runs (and why the eager
 one, when it does); :func:`fit_paths` traces the tapes ``fit`` trains and
@@ -17,6 +19,7 @@ from autograd_core import Compiled, TraceError, is_anomaly_enabled
 from .compiled import CompiledLoss, compile_loss, compile_model
 from .layers import MLP, BatchNorm, Dropout, Layer, Maxout, Neuron
 from .module import Module
+from .sequential import ACTIVATION_MODULES, Linear, Sequential, Sigmoid
 
 __all__ = ["COMPILED_LOSSES", "Paths", "Tapes", "fit_paths", "loss_obstacle", "model_obstacle", "plan", "trace"]
 
@@ -26,8 +29,18 @@ COMPILED_LOSSES = ("mse", "l1", "hinge", "bce", "bce_with_logits", "cross_entrop
 
 #: Module types known to build the same graph for every sample, with no
 #: randomness and no state besides their parameters (Dropout only with p = 0 in
-#: training mode; in evaluation mode it is the identity).
-_TRACEABLE: tuple[type[Module], ...] = (MLP, Layer, Neuron, Maxout, Dropout)
+#: training mode; in evaluation mode it is the identity).  A Sequential passes a
+#: single sample through its modules, so it traces as its modules do.
+_TRACEABLE: tuple[type[Module], ...] = (
+    MLP,
+    Layer,
+    Neuron,
+    Maxout,
+    Dropout,
+    Sequential,
+    Linear,
+    *ACTIVATION_MODULES.values(),
+)
 
 #: The compiled loss (None when no loss was asked for) and the compiled model.
 Tapes = tuple[CompiledLoss | None, Compiled]
@@ -49,6 +62,9 @@ def _outputs_are_probabilities(model: Module) -> bool:
         return model.output_activation == "sigmoid"
     if isinstance(model, (Layer, Neuron)):
         return model.activation == "sigmoid"
+    if isinstance(model, Sequential) and len(model):
+        last = model[-1]
+        return isinstance(last, Sigmoid) or _outputs_are_probabilities(last)
     return False
 
 
@@ -64,7 +80,8 @@ def loss_obstacle(name: str | None, model: Module) -> str | None:
     if name == "bce" and not _outputs_are_probabilities(model):
         return (
             "loss 'bce' compiles only for a model whose output is a sigmoid (an MLP with "
-            "output_activation='sigmoid', or a Layer or Neuron with activation='sigmoid'): the eager loss "
+            "output_activation='sigmoid', a Layer or Neuron with activation='sigmoid', or a Sequential ending "
+            "in Sigmoid()): the eager loss "
             "checks every probability is in [0, 1], a replay cannot; for raw scores use 'bce_with_logits'"
         )
     return None

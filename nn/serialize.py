@@ -82,19 +82,20 @@ def save(model: Module, path: str | os.PathLike[str], *, optimizer: Optimizer | 
     Args:
         model: an MLP, Layer, Neuron, Maxout, BatchNorm, Dropout, Linear, activation module,
             or a Sequential of those.
-        path: the file to write (its directory must exist).
+        path: the file to write, a name ending in ``.json`` (its directory must exist).
         optimizer: an optimizer over parameters of ``model`` (all or some of them), whose
             step count, hyper-parameters and buffers are saved too.
 
     Raises:
         TypeError: if ``model`` is not a savable Module, or ``optimizer`` not an Optimizer.
-        ValueError: if a weight or buffer is nan or inf, the model is past the limits of
-            :mod:`nn.limits` (the file would not load back), or the optimizer updates a
-            Value that is not a parameter of ``model``.
+        ValueError: if ``path`` does not end in ``.json``, a weight or buffer is nan or inf,
+            the model is past the limits of :mod:`nn.limits` (the file would not load back),
+            or the optimizer updates a Value that is not a parameter of ``model``.
         OSError: if the file cannot be written (the old file, if any, is left as it was).
     """
     if not isinstance(model, Module):
         raise TypeError(f"save needs an nn.Module, got {type(model).__name__}")
+    _check_json_name(path)
     try:
         arch = model.config()
     except NotImplementedError as e:
@@ -125,6 +126,22 @@ def save(model: Module, path: str | os.PathLike[str], *, optimizer: Optimizer | 
             f"{limits.max_file_bytes()} that load reads (nn.limits.max_file_bytes())"
         )
     atomic_write(path, data)
+
+
+def _check_json_name(path: Any) -> None:
+    """Refuse a file name that does not end in .json (the command line's rule for ``--out``, in its words).
+
+    The file is always JSON: a ``model.pkl`` would promise a pickle it does not hold.
+    """
+    try:
+        name = Path(os.fsdecode(os.fspath(path)))
+    except TypeError:
+        return  # not a path at all: atomic_write names the type
+    if name.suffix.lower() != ".json":
+        raise ValueError(
+            f"save: {name}: the model is saved as JSON; give a file name ending in .json, "
+            f"such as {name.with_suffix('.json')}"
+        )
 
 
 class _Bad(Exception):

@@ -19,16 +19,23 @@ tapes (:mod:`nn.compiled`), and each batch is one batched replay instead of
 one ``Value`` graph per sample.  The results equal the eager path's up to
 float rounding (about 1e-15 relative per step).  It is safe for the models of
 :mod:`nn.layers` (``MLP``, ``Layer``, ``Neuron``, ``Maxout``, ``Dropout``
-with ``p = 0``) and the losses ``mse l1 hinge bce_with_logits
+with ``p = 0``) and :mod:`nn.sequential` (``Sequential``, ``Linear``, the
+activation modules) and the losses ``mse l1 hinge bce_with_logits
 cross_entropy``, and ``bce`` for a model whose output is a sigmoid;
 everything else (and everything under ``detect_anomaly``, whose checks a
 replay does not run) runs eagerly, and :attr:`History.compiled` /
 :attr:`History.eager_reason` say which path ran and why (:mod:`nn.plan`).
 
+A ``BatchNorm`` (in a ``Sequential``) normalizes over the batch, so it runs
+eagerly and each batch goes through the model in one call.  After each epoch
+fit updates the :mod:`tqdm.auto` progress bar (only in an interactive
+session) and calls the ``callbacks`` (:mod:`nn.callbacks`), which may stop it.
+
 The pieces live in modules of one job: :mod:`nn.checks` (argument checks),
 :mod:`nn.plan` (which path, and its tapes), :mod:`nn.epochs` (one eager and one
-compiled epoch), :mod:`nn.batch` (feeding a batch to the loss, scoring it) and
-:mod:`nn.history` (``History``, ``EarlyStopping``).
+compiled epoch), :mod:`nn.batch` (feeding a batch to the loss, scoring it),
+:mod:`nn.history` (``History``, ``EarlyStopping``) and :mod:`nn.callbacks`
+(progress bar, callbacks, ``StopTraining``).
 """
 
 from __future__ import annotations
@@ -36,18 +43,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from autograd_core import no_grad
 
 from . import checks
-from .batch import LossFn, correct, forward, outputs, preds, target_array, targets
+from .batch import LossFn, correct, forward, n_outputs, outputs, preds, target_array, targets
+from .callbacks import Callback, StopTraining, check_callbacks, progress_bar, run_callbacks
 from .data import check_seed, train_test_split
 from .epochs import Step, compiled_epoch, eager_epoch, evaluate_tapes
 from .history import EarlyStopping, History
@@ -56,7 +62,7 @@ from .module import Module
 from .optim import Optimizer
 from .plan import COMPILED_LOSSES, Paths, fit_paths, plan
 
-__all__ = ["fit", "evaluate", "predict", "History", "EarlyStopping", "LOSSES", "COMPILED_LOSSES"]
+__all__ = ["fit", "evaluate", "predict", "History", "EarlyStopping", "StopTraining", "LOSSES", "COMPILED_LOSSES"]
 
 
 @contextlib.contextmanager
@@ -119,7 +125,7 @@ def evaluate(
             outs = forward(model, Xa)
             if name == "cross_entropy":
                 checks.check_class_labels(ya, len(outs[0]), "evaluate")
-            value = fn(preds(name, outs), targets(name, ya)).data
+            value = checks.loss_value(fn(preds(name, outs), targets(name, ya)), loss, "evaluate").data
     finally:
         model.train(was_training)
     n_correct = correct(name, outs, ya)
@@ -136,11 +142,11 @@ def predict(model: Module, X: Any, *, compile: bool | None = None) -> np.ndarray
             eager engine, None (default) to compile where safe.
 
     Raises:
-        ValueError: if X is not a 2-d array, or for ``compile=True`` with a model that cannot be compiled.
+        TypeError: if X holds strings or other non-numbers (the rule of fit and evaluate).
+        ValueError: if X is not a 2-d array or holds nan or inf (as fit and evaluate), or for
+            ``compile=True`` with a model that cannot be compiled.
     """
-    Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim != 2:
-        raise ValueError(f"predict: X must be a 2-d array (samples, features), got shape {Xa.shape}")
+    Xa = checks.as_x(X, "predict", allow_empty=True)
     tapes = None
     if len(Xa) and Xa.shape[1]:
         tapes, _ = plan(model, None, Xa.shape[1], compile, training=False, need_loss=False, who="predict")
@@ -181,6 +187,7 @@ class _Run:
     progress: bool
     seed: int
     stop_on_nonfinite: bool
+    callbacks: tuple[Callback, ...]
 
 
 def fit(
@@ -201,6 +208,7 @@ def fit(
     seed: int = 0,
     compile: bool | None = None,
     stop_on_nonfinite: bool = False,
+    callbacks: Callback | list[Callback] | tuple[Callback, ...] | None = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; see the module docstring for one epoch.
 
@@ -224,7 +232,9 @@ def fit(
         l1: coefficient of the L1 penalty (sum of |w|) added to each batch loss.
         l2: coefficient of the L2 penalty (sum of w**2) added to each batch loss.
         early_stopping: an :class:`EarlyStopping` or a patience (int); needs validation data.
-        progress: show a tqdm progress bar (only when stderr is a terminal).
+        progress: show a :mod:`tqdm.auto` progress bar (a widget in Jupyter, text in a terminal),
+            only when the session is interactive (an IPython kernel, or stderr a terminal);
+            False for none.
         seed: seed of the shuffles (and of the validation split), an int >= 0.
         compile: True to train on the compiled path (model and per-sample loss
             traced once, each batch one batched replay), False for the eager
@@ -236,6 +246,15 @@ def fit(
             or inf (Keras's ``TerminateOnNaN``); by default fit runs every epoch,
             as PyTorch's loops do.  Either way ``History.diverged_epoch`` names
             that epoch.
+        callbacks: a callable or a list of callables, each called as ``callback(history)``
+            after every epoch (after its validation and early-stopping check) with the
+            History so far; one stops training after that epoch by returning True or
+            raising :class:`StopTraining` (``History.stopped_by_callback`` then says so),
+            None or False goes on (see :mod:`nn.callbacks`).
+
+    Every argument is checked (also the validation data against the training
+    data, and the targets against the loss) before the first epoch, so a fit
+    that raises for bad input leaves the weights as they were.
 
     Returns:
         A :class:`History`.
@@ -246,7 +265,10 @@ def fit(
             cannot be compiled (a custom loss, ``bce`` without a sigmoid output,
             detect_anomaly on, active Dropout,
             BatchNorm, data-dependent branches), naming the reason; ValueError also
-            when the optimizer holds none of the model's parameters.
+            when the optimizer holds none of the model's parameters, or when a model
+            holding BatchNorm would get a batch of one sample.  TypeError also for a
+            custom loss that returns no Value (on the first batch, before any step) and
+            for a callback that returns something else than None or a bool.
 
     By default fit does not stop on a non-finite loss (neither does PyTorch): a
     diverged run shows as nan or inf in ``History.train_loss`` and as
@@ -268,24 +290,25 @@ def fit(
         progress=progress,
         seed=seed,
         stop_on_nonfinite=stop_on_nonfinite,
+        callbacks=callbacks,
     )
     with _cyclic_gc_paused():
         paths, reason = fit_paths(model, run.step.name, run.X.shape[1], compile)
         _check_labels_up_front(run, paths)
-        history = _train(run, paths)
-    history.compiled, history.eager_reason = paths is not None, reason
+        # Set before the first epoch: the callbacks see which path runs.
+        history = History(compiled=paths is not None, eager_reason=reason)
+        _train(run, paths, history)
     return history
 
 
-def _train(run: _Run, paths: Paths | None) -> History:
-    """The epochs of :func:`fit`: train, record, validate, stop early; compiled when ``paths`` is given."""
+def _train(run: _Run, paths: Paths | None, history: History) -> None:
+    """The epochs of :func:`fit` into ``history``: train, record, validate, stop; compiled when ``paths`` is given."""
     model, optimizer = run.step.model, run.step.optimizer
-    history = History()
     rng = np.random.default_rng(run.seed)
     best = _BestWeights(model, run.early_stopping)
     train_t = target_array(run.step.name, run.y) if paths is not None else run.y
-    bar = tqdm(range(run.epochs), desc="train", disable=not (run.progress and sys.stderr.isatty()), leave=True)
-    for epoch in bar:
+    bar = progress_bar(run.epochs, run.progress)
+    for epoch in range(run.epochs):
         model.train()
         if paths is None:
             total, seen, n_correct = eager_epoch(run.step, run.X, run.y, rng)
@@ -293,6 +316,7 @@ def _train(run: _Run, paths: Paths | None) -> History:
             total, seen, n_correct = compiled_epoch(run.step, paths.loss, run.X, train_t, rng)
         _record_train(history, epoch, total / seen, n_correct, seen, optimizer.lr)
         postfix = {"loss": f"{history.train_loss[-1]:.4g}"}
+        stop = False
         if run.val is not None:
             vloss, vacc = _validate(run, paths)
             history.val_loss.append(vloss)
@@ -301,16 +325,21 @@ def _train(run: _Run, paths: Paths | None) -> History:
             if best.update(vloss, epoch):
                 history.best_epoch = epoch
             elif best.patience_ran_out():
-                history.stopped_early = True
-                break
-        bar.set_postfix(postfix)
+                history.stopped_early = stop = True
+        bar.set_postfix(postfix, refresh=False)
+        bar.update(1)
+        # After this epoch's validation, so every list of History has one entry per epoch.
         if run.stop_on_nonfinite and history.diverged_epoch is not None:
-            break  # after this epoch's validation, so every list of History has one entry per epoch
+            stop = True
+        # Every epoch run reaches the callbacks, also the one early stopping ends on.
+        if run_callbacks(run.callbacks, history):
+            history.stopped_by_callback = stop = True
+        if stop:
+            break
     bar.close()
     if history.best_epoch is not None:
         best.restore()
     model.train()
-    return history
 
 
 def _record_train(history: History, epoch: int, loss: float, n_correct: int | None, seen: int, lr: float) -> None:
@@ -378,9 +407,10 @@ def _checked_run(
     l1: Any,
     l2: Any,
     early_stopping: Any,
-    progress: bool,
+    progress: Any,
     seed: Any,
     stop_on_nonfinite: Any,
+    callbacks: Any,
 ) -> _Run:
     """fit's arguments checked (in the order of the signature, first error wins) and gathered into a :class:`_Run`."""
     checks.check_model_and_optimizer(model, optimizer)
@@ -392,14 +422,18 @@ def _checked_run(
     seed = check_seed(seed)
     if batch_size is not None:
         batch_size = checks.positive_int("batch_size", batch_size)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
     if not isinstance(stop_on_nonfinite, bool):
         raise TypeError(f"stop_on_nonfinite must be True or False, got {stop_on_nonfinite!r}")
+    cbs = check_callbacks(callbacks)
     if val is not None and val_split is not None:
         raise ValueError("pass either val or val_split, not both")
     if val_split is not None:
         Xa, Xv, ya, yv = train_test_split(Xa, ya, checks.check_val_split(val_split, len(Xa)), seed)
         val = (Xv, yv)
     val_xy = checks.as_xy(val[0], val[1], "fit val") if val is not None else None
+    checks.check_val_width(val_xy, Xa.shape[1])
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
@@ -407,17 +441,25 @@ def _checked_run(
     if early_stopping is not None and val_xy is None:
         raise ValueError("early_stopping needs validation data: pass val=(X_val, y_val) or val_split")
     size = len(Xa) if batch_size is None else batch_size
+    checks.check_batch_sizes(model, len(Xa), size)
     step = Step(model, name, fn, optimizer, size, l1, l2)
-    return _Run(step, loss, Xa, ya, val_xy, y_given, epochs, early_stopping, progress, seed, stop_on_nonfinite)
+    return _Run(step, loss, Xa, ya, val_xy, y_given, epochs, early_stopping, progress, seed, stop_on_nonfinite, cbs)
 
 
 def _check_labels_up_front(run: _Run, paths: Paths | None) -> None:
-    """The class labels (and, on the compiled path, every target) checked before the first step."""
+    """The class labels and every target of a built-in loss, training and validation, checked before the first step.
+
+    A replay runs no checks, and the losses do not check targets that are
+    Values: the eager loss checks here.  On the eager path the validation
+    targets would otherwise fail only after the first epoch changed the weights.
+    """
     name, fn = run.step.name, run.step.fn
     n_out = paths.pred.n_outputs if paths is not None else None
     checks.check_labels(name, run.step.model, run.y_given, run.val, run.X, n_out)
-    if paths is not None:
-        # A replay runs no checks, and the losses do not check targets that are Values: the eager loss checks here.
-        checks.check_targets(name, fn, run.y, paths.pred.n_outputs)
-        if run.val is not None:
-            checks.check_targets(name, fn, run.val[1], paths.pred.n_outputs)
+    if name is None:
+        return  # a custom loss: its checks are its own, run on the first batch
+    if n_out is None:
+        n_out = n_outputs(run.step.model, run.X[0])
+    checks.check_targets(name, fn, run.y, n_out)
+    if run.val is not None:
+        checks.check_targets(name, fn, run.val[1], n_out)

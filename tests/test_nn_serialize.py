@@ -108,6 +108,21 @@ def test_saved_file_is_versioned_json(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o644  # an ordinary file, not mkstemp's private 0600
 
 
+@pytest.mark.parametrize("name", ["model.pkl", "model", "model.json.bak", "model.txt"])
+def test_save_refuses_a_file_name_not_ending_in_json_and_writes_nothing(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    stem = path.with_suffix(".json").name
+    message = rf"the model is saved as JSON; give a file name ending in \.json, such as .*{re.escape(stem)}"
+    with pytest.raises(ValueError, match=message):
+        nn.save(nn.MLP(2, [3, 1], rng=0), path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_accepts_json_in_any_case_as_the_command_line(tmp_path: Path) -> None:
+    nn.save(nn.MLP(2, [3, 1], rng=0), str(tmp_path / "model.JSON"))
+    assert nn.load(tmp_path / "model.JSON").config() == nn.MLP(2, [3, 1], rng=0).config()
+
+
 def test_save_is_atomic_when_the_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "m.json"
     nn.save(nn.MLP(2, [3, 1]), path)

@@ -300,3 +300,60 @@ def test_fit_records_the_diverged_epoch_and_stops_only_when_asked(compile: bool)
     fine = nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.05), epochs=5, progress=False,
                   stop_on_nonfinite=True)  # fmt: skip
     assert fine.diverged_epoch is None and fine.epochs == 5
+
+
+def _bn_sequential(p: float = 0.0) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(2, 8, rng=1), nn.BatchNorm(8), nn.ReLU(), nn.Dropout(p, rng=2), nn.Linear(8, 1, rng=3)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("p", [0.0, 0.2])
+def test_fit_sequential_with_batchnorm_trains_on_whole_batches(p: float) -> None:
+    X, y = data.make_moons(60, noise=0.1, seed=0)
+    m = _bn_sequential(p)
+    hist = nn.fit(m, X, y, loss="bce_with_logits", optimizer=optim.Adam(m.parameters(), lr=0.05), epochs=30,
+                  batch_size=8, val_split=0.2, progress=False)  # fmt: skip
+    assert not hist.compiled and hist.eager_reason is not None and "BatchNorm" in hist.eager_reason
+    assert hist.train_loss[-1] < 0.7 * hist.train_loss[0]
+    assert nn.evaluate(m, X, y, loss="bce_with_logits")["accuracy"] >= 0.85
+    bn = m[1]
+    assert isinstance(bn, nn.BatchNorm) and bn.running_mean != [0.0] * 8  # statistics of whole batches
+    assert m.training and nn.predict(m, X).shape == (60,)
+
+
+def test_fit_feeds_a_batchnorm_sequential_each_batch_in_one_call() -> None:
+    X, y = data.make_moons(12, noise=0.1, seed=0)
+    m = _bn_sequential()
+    calls: list[int] = []
+    original = m.forward
+
+    def spy(x: Any) -> Any:
+        calls.append(len(x))
+        return original(x)
+
+    m.forward = spy  # type: ignore[method-assign]
+    nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=1, batch_size=5,
+           progress=False)  # fmt: skip
+    # One call per sample for the output count checked up front, then one per batch: 5, 5, 2.
+    assert calls[-3:] == [5, 5, 2] and len(calls) <= 4
+
+
+def test_fit_refuses_a_batch_of_one_for_batchnorm_before_any_step() -> None:
+    X, y = data.make_moons(9, noise=0.1, seed=0)
+    m = _bn_sequential()
+    before = [p.data for p in m.parameters()]
+    with pytest.raises(ValueError, match="BatchNorm, which needs at least 2 samples per batch .*batch_size=4 with 9"):
+        nn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.1), epochs=2, batch_size=4,
+               progress=False)  # fmt: skip
+    assert [p.data for p in m.parameters()] == before
+
+
+def test_fit_trains_a_bare_batchnorm_model_on_whole_batches() -> None:
+    # y = 3 * standardized(x) + 1: BatchNorm's own scale and shift can fit it exactly.
+    x = np.random.default_rng(0).normal(2.0, 4.0, size=(32, 1))
+    y = 3.0 * (x[:, 0] - x.mean()) / x.std() + 1.0
+    m = nn.BatchNorm(1)
+    hist = nn.fit(m, x, y, loss="mse", optimizer=optim.SGD(m.parameters(), lr=0.2), epochs=60, progress=False)
+    assert hist.train_loss[-1] < 1e-3
+    assert m.weight[0].data == pytest.approx(3.0, abs=0.05) and m.bias[0].data == pytest.approx(1.0, abs=0.05)

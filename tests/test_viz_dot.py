@@ -248,7 +248,25 @@ def test_draw_dot_displays_inline_in_notebooks() -> None:
 def test_draw_dot_notebook_falls_back_to_source_without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     g = draw_dot(lecture_graph())
-    assert g._repr_mimebundle_() == {"text/plain": g.source}
+    bundle = g._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    text = bundle["text/plain"]
+    assert isinstance(text, str)
+    assert text.startswith("Graphviz's dot is not installed: apt-get install graphviz / brew install graphviz")
+    assert "conda install graphviz; the DOT source:" in text and text.endswith(g.source)
+    html_part = bundle["text/html"]
+    assert isinstance(html_part, str) and "install graphviz" in html_part and "<pre>digraph" in html_part
+    assert "<svg" not in html_part
+
+
+def test_draw_dot_notebook_hint_when_render_reports_dot_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args: object, **kwargs: object) -> dict[str, str]:
+        raise graphviz.ExecutableNotFound(("dot",))
+
+    monkeypatch.setattr(graphviz.Digraph, "_repr_mimebundle_", missing)
+    g = draw_dot(lecture_graph())
+    text = g._repr_mimebundle_()["text/plain"]
+    assert isinstance(text, str) and text.startswith("Graphviz's dot is not installed") and g.source in text
 
 
 def test_draw_dot_mlp_with_float_inputs_shows_each_input_once_with_summed_grad() -> None:

@@ -8,12 +8,13 @@ same graph gives byte-identical DOT source on every run and machine.  Building
 the source needs no ``dot`` binary; :mod:`viz.render` turns it into SVG.
 
 The returned object is a :class:`graphviz.Digraph`, which Jupyter displays
-inline as SVG; when the ``dot`` binary is missing, the notebook shows the DOT
-source instead of a traceback.
+inline as SVG; when the ``dot`` binary is missing, the notebook shows how to
+install Graphviz and the DOT source instead of a traceback.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -24,7 +25,7 @@ from autograd_core import Value
 
 from .trace import layer_prefix, neuron_prefix, trace
 
-__all__ = ["draw_dot", "DotGraph", "escape_record", "DEFAULT_MAX_NODES"]
+__all__ = ["draw_dot", "DotGraph", "escape_record", "DEFAULT_MAX_NODES", "NO_DOT_HINT"]
 
 #: Largest graph :func:`draw_dot` draws unless told otherwise: past it Graphviz
 #: takes long and the picture is unreadable anyway.
@@ -37,8 +38,15 @@ _COLOR_BY = ("grad",)
 _DECADES = 6.0
 
 
+#: What a notebook shows above the DOT source when Graphviz's ``dot`` is missing.
+NO_DOT_HINT = (
+    "Graphviz's dot is not installed: apt-get install graphviz / brew install graphviz / "
+    "conda install graphviz; the DOT source:"
+)
+
+
 class DotGraph(graphviz.Digraph):
-    """A :class:`graphviz.Digraph` that falls back to its DOT source in notebooks without ``dot``."""
+    """A :class:`graphviz.Digraph` that shows an install hint and its DOT source in notebooks without ``dot``."""
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **kwargs: Any
@@ -46,7 +54,11 @@ class DotGraph(graphviz.Digraph):
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
         except graphviz.ExecutableNotFound:
-            return {"text/plain": self.source}
+            # A traceback would hide the graph; the hint says how to get the picture, the source is the graph.
+            return {
+                "text/plain": f"{NO_DOT_HINT}\n{self.source}",
+                "text/html": f"<p>{html.escape(NO_DOT_HINT)}</p><pre>{html.escape(self.source)}</pre>",
+            }
 
 
 def escape_record(text: str) -> str:
