@@ -20,6 +20,7 @@ from . import losses
 from .batch import LossFn, n_outputs, targets
 from .module import Module
 from .optim import Optimizer
+from .sequential import Sequential
 
 __all__ = [
     "as_x",
@@ -167,7 +168,8 @@ def check_batch_sizes(model: Module, n: int, batch_size: int) -> None:
     The last batch of an epoch holds ``n % batch_size`` samples: without this
     check a run would fail at the end of its first epoch, after steps were taken.
     """
-    norms = [m for m in model.modules() if m.takes_batch]
+    # The modules that need the batch themselves, not the containers that hold them.
+    norms = [m for m in model.modules() if m.takes_batch and not isinstance(m, Sequential)]
     if not norms:
         return
     last = n % batch_size or batch_size

@@ -367,6 +367,11 @@ class Sequential(Module):
             raise IndexError(f"Sequential index {i} is out of range for {n} modules")
         return self._layers[i]
 
+    @property
+    def takes_batch(self) -> bool:  # type: ignore[override]  # a class attribute on Module; computed here
+        """True when a module inside (nested Sequentials too) needs the whole batch (BatchNorm)."""
+        return any(m.takes_batch for m in self._layers)
+
     def forward(self, x: Any) -> Any:
         """Run ``x`` through every module.
 

@@ -388,3 +388,14 @@ def test_linear_refuses_sizes_that_load_would_refuse() -> None:
         nn.Linear(MAX_WIDTH + 1, 1)
     with pytest.raises(ValueError, match="parameters"):
         nn.Linear(50_000, 50_000)
+
+
+def test_nested_sequential_with_batchnorm_trains_with_fit() -> None:
+    X, y = nn.data.make_moons(40, noise=0.1, seed=0)
+    inner = nn.Sequential(nn.Linear(2, 4, rng=0), nn.BatchNorm(4), nn.ReLU())
+    model = nn.Sequential(inner, nn.Linear(4, 1, rng=1))
+    assert inner.takes_batch and model.takes_batch
+    assert not nn.Sequential(nn.Linear(2, 1, rng=0)).takes_batch
+    opt = nn.optim.Adam(model.parameters(), lr=0.05)
+    history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=opt, epochs=5, batch_size=10, progress=False)
+    assert history.epochs == 5 and history.train_loss[-1] < history.train_loss[0]
