@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 COMMAND = Command(
     name="explain",
-    help="the backward pass step by step and the chain rule as a sum over paths",
+    help="the backward pass as steps and sums over paths",
     add_arguments=add_arguments,
     run=run,
     allow_abbrev=False,
