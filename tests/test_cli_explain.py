@@ -40,11 +40,11 @@ def _edges(rows: list[list[str]]) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def _totals(out: str) -> dict[str, float]:
-    """{"∂f/∂x": total} from each explanation's last line ``∂f/∂x = term + term = total``."""
+    """{"∂f/∂x": total} from each explanation's last line ``∂f/∂x = term + term = total`` (any output name)."""
     result = {}
     for line in out.splitlines():
         head, sep, _ = line.partition(" = ")
-        if sep and line.startswith("∂f/∂"):
+        if sep and line.startswith("∂") and ":" not in head:
             result[head] = float(line.rpartition(" = ")[2])
     return result
 
@@ -149,3 +149,10 @@ def test_cli_explain_constant_or_missing_expression_exits_2(capsys: pytest.Captu
 def test_cli_explain_expression_may_start_with_minus(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain", "-x*y", "--at", "x=2", "y=5", "--wrt", "x")
     assert code == 0 and _totals(out) == {"∂f/∂x": -5}
+
+
+def test_cli_explain_output_is_not_named_like_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "f*g", "--at", "f=3", "g=5")
+    assert code == 0
+    assert _totals(out) == {"∂out/∂f": 5, "∂out/∂g": 3}
+    assert [r[1] for r in _table(out) if len(r) in (4, 7)] == ["out", "g", "f"]

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     xs = leaves(expr, point)
     f = expr(*xs)
     if not f.label:
-        f.label = "f"
+        # The output's name in the table and the sums; never one of the variables' names.
+        f.label = next((n for n in ("f", "out", "output") if n not in expr.variables), "f_output")
     steps = backward_steps(f)
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
