@@ -7,6 +7,11 @@
 # the output with respect to it (`grad`). Then the three ways to get a gradient (by hand,
 # by central differences, automatically) are compared, including what they cost as the
 # number of parameters grows.
+#
+# Two tools write the backward pass out. `viz.backward_player(f)` steps through it, one
+# picture per step: the node being processed, the gradient it sends along each edge and
+# every gradient accumulated so far. `autograd_core.explain(f, x)` writes one derivative as
+# the chain rule: a sum, over the paths from $x$ to $f$, of products of local derivatives.
 
 # %%
 import math
@@ -16,8 +21,9 @@ import time
 import matplotlib.pyplot as plt
 
 import viz
-from autograd_core import Value, grad, no_grad, topo_order
+from autograd_core import Value, backward_steps, explain, grad, no_grad, topo_order
 from autograd_core.gradcheck import numerical_grad
+from autograd_core.steps import format_steps_table
 
 # %% [markdown]
 # ## Example 1: $f(x, y, z) = (x + y)\,z$ at $x = 1$, $y = -3$, $z = 4$
@@ -36,6 +42,23 @@ f.label = "f"
 f.backward()
 print(f"f = {f.data}; df/dx = {x.grad}, df/dy = {y.grad}, df/dz = {z.grad}, df/dq = {q.grad}")
 viz.draw_dot(f)
+
+# %% [markdown]
+# ### The same backward pass, step by step
+#
+# The engine processes the nodes from the output back, each after all the nodes that use
+# it. At each step the node's gradient is complete; it multiplies that upstream gradient by
+# its local derivative towards each input and adds the product into the input's gradient.
+# Step 0 is $f = qz$ with gradient 1: it sends $1 \cdot z = 4$ to $q$ and $1 \cdot q = -2$
+# to $z$. Then $q = x + y$ passes its 4 on unchanged to $x$ and to $y$. The table lists
+# every step (`format_steps_table`, the same table as `autograd-core explain`); the player
+# below shows them one at a time: press *next*, or *play* (the highlighted node is the
+# step's, the red edges carry what it sends, labelled `+=`).
+
+# %%
+xyz_steps = backward_steps(f)
+print(format_steps_table(xyz_steps))
+viz.backward_player(f)
 
 # %% [markdown]
 # ## Example 2: a sigmoid neuron
@@ -60,6 +83,22 @@ neuron_grads = {v.label: v.grad for v in (w0, x0, w1, x1, b)}
 print(f"output {out.data:.4f}")
 print({k: round(g, 3) for k, g in neuron_grads.items()})
 viz.draw_dot(out)
+
+# %% [markdown]
+# Stepping through the neuron's backward pass follows the notes' figure gate by gate: the
+# $1/x$ gate gets gradient 1 and sends $-1/x^2 = -1/1.3679^2 = -0.5344$ back, the $+1$ gate
+# passes it on, the $\exp$ gate multiplies by $e^{-1} = 0.3679$ (giving $-0.1966$), the
+# $\cdot(-1)$ gate flips the sign (giving $0.1966$), and the sums pass $0.1966$ on to each
+# product, which sends each input the other factor times $0.1966$.
+
+# %%
+neuron_player = viz.backward_player(out)
+neuron_steps = {s.name: s for s in neuron_player.steps}
+print(f"{len(neuron_player)} steps; the gradient reaching each gate on the way back:")
+for s in neuron_player.steps:
+    if s.op:
+        print(f"  {s.name:8} ({s.op}): {s.grad:+.4f}")
+neuron_player
 
 # %% [markdown]
 # The same neuron with the sigmoid as one primitive gives the same gradients with a
@@ -87,6 +126,17 @@ fq.backward()
 quad_grads = (xq.grad, a.grad, bq.grad, c.grad)
 print(f"f = {fq.data}; df/dx = {xq.grad}, df/da = {a.grad}, df/db = {bq.grad}, df/dc = {c.grad}")
 viz.draw_dot(fq)
+
+# %% [markdown]
+# `explain` writes $\partial f / \partial x$ out path by path. The first path goes through
+# $x^2$: $\partial (x^2)/\partial x = 2x = 3$, times $a = 2$ from the product, times 1 from
+# each sum: 6 $= 2ax$. The second goes through $bx$: $\partial (bx)/\partial x = b = -3$,
+# times 1 and 1. Their sum is $6 + (-3) = 3 = 2ax + b$, what `backward()` gave. Intermediate
+# nodes are named by their op and their position in the graph (`pow_const2` is $x^2$).
+
+# %%
+quad_explained = explain(fq, xq)
+print(quad_explained)
 
 # %% [markdown]
 # ## Example 4: a two-layer ReLU regression
@@ -234,6 +284,21 @@ assert all(round(neuron_grads[k], 3) == v for k, v in expected.items()), neuron_
 assert all(close(g.data, neuron_grads[k]) for g, k in zip(prim_grads, expected))
 # a x^2 + b x + c: two paths from x add up
 assert fq.data == 1.0 and quad_grads == (3.0, 2.25, 1.5, 1.0)
+qe = quad_explained
+assert qe.form == "paths" and qe.n_paths == 2 and qe.total == 3.0
+assert [p.factors for p in qe.paths] == [(3.0, 2.0, 1.0, 1.0), (-3.0, 1.0, 1.0)]  # from x up to f
+assert [p.product for p in qe.paths] == [6.0, -3.0] and sum(p.product for p in qe.paths) == xq.grad
+assert str(qe).endswith("∂f/∂x = 6 + (-3) = 3")
+# the steps of (x + y) z: f sends z = 4 to q and q = -2 to z, q passes 4 to x and to y
+by_step = {s.name: s for s in xyz_steps}
+assert [s.name for s in xyz_steps] == ["f", "z", "q", "y", "x"]
+assert by_step["f"].local == (4.0, -2.0) and by_step["f"].contributions == (4.0, -2.0)
+assert by_step["q"].grad == 4.0 and by_step["q"].contributions == (4.0, 4.0)
+# the neuron's player: one frame per node, each gate's gradient as the notes give it
+assert len(neuron_player) == len(topo_order(out)) == len(neuron_player.sources)
+gate_grads = [round(s.grad, 4) for s in neuron_player.steps if s.op]
+assert gate_grads == [1.0, -0.5344, -0.5344, -0.1966] + [0.1966] * 4, gate_grads  # 1/x, +1, exp, *(-1), sums, products
+assert all(round(neuron_steps[k].grad, 3) == v for k, v in expected.items())
 # two-layer ReLU regression
 assert close(L.data, 4 / 9) and close(W1.grad, 8 / 3) and close(W2.grad, 4 / 9)
 # the three ways agree

@@ -17,7 +17,7 @@ import numpy as np
 
 import nn
 import viz
-from autograd_core import Value
+from autograd_core import Value, explain, grad
 from viz import plots
 
 X, y = nn.data.make_moons(32, noise=0.1, seed=0)
@@ -105,6 +105,30 @@ unit_chain([Value(1.0)])[0].backward()
 unit_dz, unit_w, unit_slope = chain_factors(unit_chain)
 print_factors(unit_dz, unit_w, unit_slope)
 print(f"first / last: {unit_dz[0] / unit_dz[-1]:.2e}   (1/4)^7 = {0.25**7:.2e}")
+
+# %% [markdown]
+# ### The one path, written out
+#
+# Leave out the products by 1 and the sums with 0 and the chain is eight sigmoids applied in
+# turn to $x = 1$: $a_k = \sigma(a_{k-1})$, the same $z_k$ as above. From $x$ to $a_8$ there is
+# exactly one path, so the chain rule is a single product, and `explain` writes it out: one
+# local derivative $\sigma'(z_k) = a_k(1 - a_k)$ per sigmoid, each at most $1/4$, multiplied
+# together. This is the notes' "diffusion of gradient signal (multiplication of many small
+# numbers)" in numbers: eight factors between 0.19 and 0.23 leave $5.5 \cdot 10^{-6}$, below
+# $(1/4)^8 = 1.5 \cdot 10^{-5}$.
+
+# %%
+x_in = Value(1.0, "x")
+a_k = x_in
+for k in range(1, 9):
+    a_k = a_k.sigmoid()
+    a_k.label = f"a{k}"
+sigmoid_path = explain(a_k, x_in)
+print(sigmoid_path)
+(the_path,) = sigmoid_path.paths
+engine_grad = grad(a_k, [x_in])[0].data
+print("factors from x up to a8:", np.array2string(np.array(the_path.factors), precision=4))
+print(f"their product {the_path.product:.6e}; the engine's d a8/d x {engine_grad:.6e}")
 
 # %% [markdown]
 # ## Gradient magnitude per layer: sigmoid, tanh, ReLU
@@ -262,6 +286,13 @@ assert np.all(np.abs(small_w) < 0.2) and np.all(small_dz[:-1] / small_dz[1:] < 0
 assert chain_grads[0] < 1e-10 * chain_grads[-1]
 assert np.all((0.15 < unit_slope) & (unit_slope <= 0.25))  # w = 1: the sigmoid's own factor, about 0.2
 assert 0.15**7 < unit_dz[0] / unit_dz[-1] <= 0.25**7
+# explain on the chain of sigmoids: one path of eight factors sigma'(z_k) <= 1/4, whose product is the gradient
+assert sigmoid_path.form == "paths" and sigmoid_path.n_paths == 1 and len(the_path.factors) == 8
+assert all(0 < f <= 0.25 for f in the_path.factors)
+assert np.allclose(the_path.factors, unit_slope, rtol=1e-12)  # the same z_k as the unit chain
+assert sigmoid_path.total == engine_grad  # explain's total is the engine's gradient, bit for bit
+assert np.isclose(the_path.product, engine_grad, rtol=1e-12, atol=0)  # the product, up to rounding
+assert np.isclose(engine_grad, unit_dz[0], rtol=1e-12, atol=0) and engine_grad <= 0.25**8
 sig, tnh, rel = flows["sigmoid"], flows["tanh"], flows["relu"]
 assert sig[0] / sig[-1] < 1e-3  # sigmoid: vanishing
 assert 0.1 < rel[0] / rel[-1] < 10  # ReLU with He init: about the same size in every layer

@@ -94,7 +94,7 @@ def test_cli_graph_command_does_not_import_nn(tmp_path: Path) -> None:
 
 def test_cli_registers_every_subcommand_in_one_parser(capsys: pytest.CaptureFixture[str]) -> None:
     names = [c.name for c in COMMANDS]
-    assert names == ["graph", "grad", "check", "train"]
+    assert names == ["graph", "grad", "check", "explain", "train"]
     assert list(build_parser().subcommands) == names
     with pytest.raises(SystemExit) as exc:
         main(["--help"])

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import autograd_core
 
-from . import check, grad, graph, train
+from . import check, explain, grad, graph, train
 from .command import PROG, CliError, Command, Parser, fail
 from .inputs import protect_expression
 
@@ -26,7 +26,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.  A new one is a module
 #: defining ``COMMAND = Command(...)`` and one entry here.
-COMMANDS: tuple[Command, ...] = (graph.COMMAND, grad.COMMAND, check.COMMAND, train.COMMAND)
+COMMANDS: tuple[Command, ...] = (graph.COMMAND, grad.COMMAND, check.COMMAND, explain.COMMAND, train.COMMAND)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> Parser:
