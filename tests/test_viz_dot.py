@@ -302,3 +302,10 @@ def test_draw_dot_intermediate_nodes_have_no_empty_label_cell_and_no_negative_ze
     assert "data -0" not in src and "grad -0" not in src
     assert "{  |" not in src
     assert re.search(r'label="\{ data 0 \| grad 0 \}"', src) is not None
+
+
+def test_draw_dot_repr_is_stable_without_memory_addresses() -> None:
+    x = Value(1.0, "x")
+    a, b = draw_dot(x * 2.0), draw_dot(x * 2.0)
+    assert repr(a) == repr(b) == "<DotGraph 'autograd': 7 statements>"
+    assert "0x" not in repr(a)

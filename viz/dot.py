@@ -48,6 +48,10 @@ NO_DOT_HINT = (
 class DotGraph(graphviz.Digraph):
     """A :class:`graphviz.Digraph` that shows an install hint and its DOT source in notebooks without ``dot``."""
 
+    def __repr__(self) -> str:
+        # No memory address: a notebook stores this text beside the picture, and it must not change run to run.
+        return f"<DotGraph {self.name!r}: {len(self.body)} statements>"
+
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **kwargs: Any
     ) -> dict[str, bytes | str]:
