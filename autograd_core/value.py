@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import engine
-from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code, modes_open
+from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code
 from .engine import MANY_INPUTS, node_inputs
 from .primitives import (
     ABS,
@@ -79,8 +79,8 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
     v.grad = 0.0
     v.label = ""
     v._grad_acc = None
-    if modes_open[0] and spec is not None:
-        # Some thread is inside no_grad() or detect_anomaly(): ask this thread's mode.
+    if spec is not None and mode_code():
+        # Inside no_grad() or detect_anomaly() in this context (never another thread's).
         spec, in0, in1, ctx = _record_under_mode(data, spec, in0, in1, ctx)
     v._spec = spec
     v._in0 = in0
@@ -90,7 +90,7 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
 
 
 def _record_under_mode(data: float, spec: OpSpec, in0: Any, in1: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
-    """What an op node records in this thread's mode: everything, or nothing (a leaf) under no_grad.
+    """What an op node records in this context's mode: everything, or nothing (a leaf) under no_grad.
 
     Raises:
         AnomalyError: under detect_anomaly, for a non-finite result.
