@@ -468,10 +468,12 @@ def v_pow(x: Any, y: Any) -> Any:
 
 def _pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x.  As in PyTorch, the
-    # first is 0 at x == y == 0 (not 0 * 0**-1 = nan) and the second is 0
-    # where x == 0 and y >= 0 (not 0 * log 0).  Only those points are masked,
-    # so the mixed second derivative stays right at y == 0 elsewhere.
-    gx = 0.0 if data(y) == 0 and data(x) == 0 else g * y * pow_(x, y - 1.0)
+    # first is 0 where y == 0 and x is 0 or nan (x**y is 1 for every x then;
+    # not 0 * 0**-1 or 0 * nan = nan) and the second is 0 where x == 0 and
+    # y >= 0 (not 0 * log 0).  Only those points are masked, so the mixed
+    # second derivative stays right at y == 0 elsewhere.
+    a = data(x)
+    gx = 0.0 if data(y) == 0 and (a == 0 or a != a) else g * y * pow_(x, y - 1.0)
     gy = 0.0 if data(x) == 0 and data(y) >= 0 else g * out * log(x)
     return gx, gy
 
@@ -480,7 +482,7 @@ def _v_pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # Its own vectorized form: the masked branches are inf or nan exactly where
     # they are masked, and the float rule must not compute them (under
     # detect_anomaly a non-finite gradient node raises even if unused).
-    gx = np.where((y == 0) & (x == 0), 0.0, g * y * v_pow(x, y - 1.0))
+    gx = np.where((y == 0) & ((x == 0) | np.isnan(x)), 0.0, g * y * v_pow(x, y - 1.0))
     gy = np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))
     return gx, gy
 
@@ -711,14 +713,16 @@ def f_elu(x: float, alpha: float) -> float:
 
 def _elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
     # For x <= 0, d/dx alpha (e**x - 1) = alpha e**x.  Written with exp(x),
-    # not out + alpha, which cancels to 0 for very negative x.
-    return (g if data(x) > 0 else g * alpha * exp(x),)
+    # not out + alpha, which cancels to 0 for very negative x.  The test is
+    # "x <= 0", so a nan input takes the identity branch (gradient g), as
+    # PyTorch's elu_backward and this module's relu do.
+    return (g * alpha * exp(x) if data(x) <= 0 else g,)
 
 
 def _v_elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
     # Its own vectorized form: the float rule must not compute exp(x) where
     # x > 0 (it overflows for large x, and detect_anomaly would flag it).
-    return (np.where(x > 0, g, g * alpha * np.exp(x)),)
+    return (np.where(x <= 0, g * alpha * np.exp(x), g),)
 
 
 ELU = _builtin(
