@@ -24,6 +24,7 @@ which reads nodes through a small protocol and never imports this module)
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 from collections.abc import Callable
@@ -190,6 +191,27 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        """Format ``data`` with a format spec: ``f"{loss:.4f}"`` gives ``0.6931``.
+
+        An empty spec (``f"{v}"``) gives the repr, as ``str(v)`` does.
+        """
+        if not spec:
+            return repr(self)
+        try:
+            return format(self.data, spec)
+        except ValueError as e:
+            raise ValueError(f"invalid format spec {spec!r} for a Value (it formats .data, a float): {e}") from None
+
+    def _repr_html_(self) -> str:
+        """A one-line HTML summary for Jupyter: data, grad, op and label, HTML-escaped."""
+        parts = [f"data={html.escape(repr(self.data))}", f"grad={html.escape(repr(self.grad))}"]
+        if self._spec is not None:
+            parts.append(f"op=<code>{html.escape(self._spec.name)}</code>")
+        if self.label:
+            parts.append(f"label=<code>{html.escape(self.label)}</code>")
+        return f'<span class="autograd-core-value"><b>Value</b> {" ".join(parts)}</span>'
 
     def item(self) -> float:
         """The float ``data`` (as ``torch.Tensor.item``)."""
