@@ -442,6 +442,8 @@ def register(
     replace: bool = False,
     vforward: Callable[..., Any] | None = None,
     vrule: Callable[..., tuple[Any, ...]] | None = None,
+    valid_domain: Any = None,
+    kinks: Any = None,
 ) -> Callable[..., Value]:
     """Add a primitive op to the registry and return a callable that applies it.
 
@@ -467,6 +469,15 @@ def register(
         vrule: optional ``rule`` on numpy arrays, same signature as ``rule``
             (masks with ``np.where`` or ``ops.select``).  Without these two a
             compiled batch loops over its samples with ``forward`` and ``rule``.
+        valid_domain: optional list of ``(text, predicate)`` pairs (or
+            :class:`~autograd_core.primitives.Condition` s) that all hold where
+            the forward is defined and real, e.g. ``[("x > 0", lambda x: x > 0)]``;
+            the predicate takes the input floats and params.  Default: none
+            (defined everywhere).
+        kinks: optional list of ``(text, predicate)`` pairs, one of which
+            holds where the op has no derivative, e.g. ``[("x = 0", lambda x: x == 0)]``.
+            Default: none.  Both feed :func:`autograd_core.notices.notices`
+            (the command line's notes and gradcheck's failure report).
 
     Returns:
         ``apply(*inputs, *params) -> Value``.
@@ -487,5 +498,7 @@ def register(
         replace=replace,
         vforward=vforward,
         vrule=vrule,
+        valid_domain=valid_domain,
+        kinks=kinks,
     )
     return applier(spec)
