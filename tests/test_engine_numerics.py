@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_core import Value, backward, compile, detect_anomaly, grad
+from autograd_core import Value, backward, compile, detect_anomaly, grad, primitives, register
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 NAN = math.nan
@@ -116,3 +116,15 @@ def test_engine_numerics_compiled_value_and_grad_keeps_a_lone_negative_zero_in_g
     assert (_bits(w.grad), _bits(unused.grad)) == (_bits(-0.0), _bits(0.0))
     backward(w * -0.0)  # the eager engine agrees on the same leaf
     assert _bits(w.grad) == _bits(-0.0)
+
+
+def test_engine_numerics_a_rules_none_is_a_positive_zero_on_every_path() -> None:
+    # A user's op whose rule gives no gradient (None) for its input: every path reads +0.0,
+    # also when the only other contribution is a -0.0.
+    stop = register("test_numerics_stop", lambda x: x, lambda g, out, x: (None,), arity=1)
+    try:
+        for f in (stop, lambda x: stop(x) + x * -0.0):
+            for path, got in _all_paths(f, (2.0,)).items():
+                assert [_bits(g) for g in got] == [_bits(0.0)], path
+    finally:
+        primitives._REGISTRY.pop("test_numerics_stop", None)
