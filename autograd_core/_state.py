@@ -60,7 +60,7 @@ _saved: ContextVar[tuple[int, ...]] = ContextVar("autograd_core_saved_modes", de
 
 
 class ModeBlock:
-    """A ``with`` block (or decorator) that sets and clears mode bits for the calling thread.
+    """A ``with`` block (or decorator) that sets and clears mode bits for the calling context (thread or task).
 
     What to restore on exit is kept in a context variable, not on the
     instance: one instance may be entered by several threads or asyncio tasks
@@ -121,7 +121,7 @@ class ModeBlock:
 
 
 class no_grad(ModeBlock):  # noqa: N801 - named like torch.no_grad
-    """Within this block (in this thread) operations record no op and no parents.
+    """Within this block (in this thread or asyncio task) operations record no op and no parents.
 
     ``with no_grad():`` or ``@no_grad()``; nests; ``enable_grad()`` undoes it.
     """
