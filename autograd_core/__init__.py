@@ -8,7 +8,15 @@ one registry (:mod:`autograd_core.ops`) that the engine, the gradient checker,
 the hypothesis strategies and the renderer all read.
 """
 
-from ._state import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from ._state import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .compile import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -24,6 +32,7 @@ __all__ = [
     "topo_order",
     "no_grad",
     "enable_grad",
+    "set_grad_enabled",
     "is_grad_enabled",
     "detect_anomaly",
     "is_anomaly_enabled",

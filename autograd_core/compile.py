@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from ._state import ANOMALY, ModeBlock
+from .engine import add_grad
 from .tape import Tape, TraceError, describe_mismatch, trace
 from .value import Value
 
@@ -526,7 +527,7 @@ class Compiled:
                 value /= n
                 grads = [g / n for g in grads]
         for p, g in zip(self.params, grads):
-            p.grad += g
+            p.grad = add_grad(p.grad, g)  # a .grad of 0.0 counts as empty, as in backward()
         return value, grads
 
     def _need_single(self, who: str) -> None:

@@ -18,6 +18,16 @@ knows micrograd:
    accumulation.  When a node is reached its accumulator is complete (every
    user came before it) and is added to its ``.grad``.
 
+Signed zeros, as in PyTorch.  An accumulator starts at -0.0, the identity
+of IEEE addition (``-0.0 + g`` is ``g`` bit for bit), so the first
+contribution is kept as it is, as PyTorch's gradient buffers, which start
+empty; a lone ``-0.0`` stays ``-0.0``.  A ``.grad`` of 0.0 counts as empty
+(PyTorch's ``None``) when a gradient is added to it (:func:`add_grad`).  A
+rule's ``None`` ("no gradient") adds ``+0.0``, and an input the output does
+not depend on gets ``+0.0``.  The loops here, :func:`grad` and the tape's
+replay (:mod:`autograd_core.tape`) all follow these rules, so they agree to
+the bit.
+
 There are two loops, on purpose:
 
 * the fast loop (:func:`_backprop_fast`): first-order ``backward()``, rules on
@@ -54,7 +64,7 @@ from typing import Any
 from ._state import AnomalyError, enable_grad, is_anomaly_enabled
 from .primitives import OpSpec, rule_arity_error, to_float
 
-__all__ = ["topo_order", "backward", "grad", "is_node", "node_inputs", "MANY_INPUTS"]
+__all__ = ["topo_order", "backward", "grad", "add_grad", "is_node", "node_inputs", "MANY_INPUTS"]
 
 #: ``_in1`` of a node with more than two inputs; ``_in0`` then holds their tuple.
 MANY_INPUTS: Any = object()
@@ -72,6 +82,15 @@ def is_node(x: Any) -> bool:
     """Whether ``x`` is a graph node (a ``Value``): its class has the protocol's slots."""
     t = type(x)
     return hasattr(t, "_grad_acc") and hasattr(t, "_in0")
+
+
+def add_grad(total: float, g: float) -> float:
+    """A ``.grad`` after adding ``g``: ``total + g``, except that a ``.grad`` of 0.0 counts as empty.
+
+    An empty ``.grad`` takes ``g`` as it is (PyTorch's ``None`` then its first
+    gradient), so a lone ``-0.0`` gradient reads ``-0.0``, not ``0.0 + -0.0 = 0.0``.
+    """
+    return total + g if total else g
 
 
 def node_inputs(in0: Any, in1: Any) -> tuple[Any, ...]:
@@ -110,9 +129,10 @@ def _mark_order(root: Any) -> list[Any]:
 
     Without recursion: each node is pushed once to list its inputs (marked
     pending) and popped again after them to be emitted.  An emitted node's
-    gradient accumulator ``_grad_acc`` is set to 0.0, which doubles as its
-    "visited" mark, so no set of visited nodes is needed.  The caller must
-    reset every ``_grad_acc`` to None.  The order depends only on the graph's
+    gradient accumulator ``_grad_acc`` is set to -0.0 (the identity of
+    addition, see "Signed zeros" above), which doubles as its "visited"
+    mark, so no set of visited nodes is needed.  The caller must reset every
+    ``_grad_acc`` to None.  The order depends only on the graph's
     shape and operand order, never on memory addresses.
     """
     order: list[Any] = []
@@ -143,7 +163,7 @@ def _mark_order(root: Any) -> list[Any]:
                     if in0._grad_acc is None:
                         push(in0)
             elif mark is pending:
-                node._grad_acc = 0.0
+                node._grad_acc = -0.0
                 append(node)
             # else: already emitted through another path
     except BaseException:
@@ -250,7 +270,8 @@ def _backprop_fast(order: list[Any], root: Any, seed: float) -> None:
         for node in reversed(order):
             g = node._grad_acc
             node._grad_acc = None
-            node.grad += g
+            total = node.grad
+            node.grad = total + g if total else g  # add_grad, inlined: this is the hot loop
             in0 = node._in0
             if in0 is None:
                 continue
@@ -262,8 +283,7 @@ def _backprop_fast(order: list[Any], root: Any, seed: float) -> None:
                 if type(r) is not tuple or len(r) != 1:
                     raise rule_arity_error(spec, r, 1)
                 g0 = r[0]
-                if g0 is not None:
-                    in0._grad_acc += g0
+                in0._grad_acc += 0.0 if g0 is None else g0
             elif in1 is many:
                 _apply_rule(node, g, create_graph=False, anomaly=False)
             else:
@@ -275,10 +295,8 @@ def _backprop_fast(order: list[Any], root: Any, seed: float) -> None:
                 if type(r) is not tuple or len(r) != 2:
                     raise rule_arity_error(spec, r, 2)
                 g0, g1 = r
-                if g0 is not None:
-                    in0._grad_acc += g0
-                if g1 is not None:
-                    in1._grad_acc += g1
+                in0._grad_acc += 0.0 if g0 is None else g0
+                in1._grad_acc += 0.0 if g1 is None else g1
     except BaseException:
         _reset(order)
         raise
@@ -311,7 +329,7 @@ def _backprop_general(
                 # their sum may still overflow.
                 _check_total(node, g)
             if accumulate:
-                node.grad += g if type(g) is float else g.data
+                node.grad = add_grad(node.grad, g if type(g) is float else g.data)
             if wanted is not None and node in wanted:
                 wanted[node] = g
             if node._in0 is not None:
@@ -334,12 +352,13 @@ def _apply_rule(node: Any, g: Any, *, create_graph: bool, anomaly: bool) -> None
         raise rule_arity_error(spec, r, len(inputs))
     for i, (p, gp) in enumerate(zip(inputs, r)):
         if gp is None:
-            continue
+            gp = 0.0  # "no gradient" is a zero gradient
         if anomaly:
             _check_finite(node, inputs, i, gp)
         acc = p._grad_acc
-        if create_graph and type(acc) is float and acc == 0.0:
-            # Start from the first gradient so the gradient graph holds no "0 +" nodes.
+        if create_graph and type(acc) is float and acc == 0.0 and math.copysign(1.0, acc) < 0:
+            # The untouched -0.0 start: -0.0 + gp is gp exactly, so start from the
+            # first gradient and the gradient graph holds no "-0 +" nodes.
             p._grad_acc = gp
         else:
             p._grad_acc = acc + gp

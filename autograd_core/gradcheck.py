@@ -7,7 +7,9 @@ differences of that first derivative).  A mismatch raises
 label), both values and the tolerance, in the style of
 ``torch.autograd.gradcheck`` (default tolerances are PyTorch's for double
 precision).  With ``raise_exception=False`` a mismatch returns False instead,
-as in PyTorch; bad arguments still raise TypeError or ValueError.
+as in PyTorch; bad arguments still raise TypeError or ValueError.  When the
+point sits outside an op's domain or on a kink, the message ends with those
+notices (:func:`autograd_core.notices.notices`), one ``note: ...`` line each.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from ._state import enable_grad
 from .engine import grad
+from .notices import notices
 from .primitives import to_float as _to_float
 from .value import Value
 
@@ -133,7 +136,10 @@ def gradcheck(
 
     try:
         with enable_grad():
-            return _gradcheck(f, fn, point, labels, eps, atol, rtol)
+            try:
+                return _gradcheck(f, fn, point, labels, eps, atol, rtol)
+            except GradcheckError as e:
+                raise _with_notices(e, f, point, labels) from None
     except GradcheckError:
         if raise_exception:
             raise
@@ -200,11 +206,22 @@ def gradgradcheck(
     point, labels = _prepare(inputs)
     try:
         with enable_grad():
-            return _gradgradcheck(f, point, labels, eps, atol, rtol)
+            try:
+                return _gradgradcheck(f, point, labels, eps, atol, rtol)
+            except GradcheckError as e:
+                raise _with_notices(e, f, point, labels) from None
     except GradcheckError:
         if raise_exception:
             raise
         return False
+
+
+def _with_notices(e: GradcheckError, f: Callable[..., Value], point: list[float], labels: list[str]) -> GradcheckError:
+    """``e`` with a ``note: ...`` line per domain or kink notice of ``f``'s graph at the point (``e`` if none)."""
+    notes = notices(_call(f, point, labels)[1])
+    if not notes:
+        return e
+    return GradcheckError("\n".join([str(e), *(f"note: {n}" for n in notes)]))
 
 
 def _gradgradcheck(

@@ -1,7 +1,7 @@
 """The op registry's public face: the table of :mod:`autograd_core.primitives` plus :func:`register`.
 
 Everything about one primitive (forward, rule, vectorized forms, label,
-domain, formula) sits in one block of :mod:`autograd_core.primitives`; this
+domain, formula, valid domain and kinks) sits in one block of :mod:`autograd_core.primitives`; this
 module re-exports those entries, the registry look-ups (:func:`get`,
 :func:`names`, :func:`specs`), the float math (``f_exp``, ``f_div``...) and
 the rule helpers (``exp``, ``log``, ``div``, ``select``...) under their
@@ -38,6 +38,7 @@ from .primitives import (
     SQRT,
     SUB,
     TANH,
+    Condition,
     Interval,
     OpSpec,
     cos,
@@ -76,6 +77,7 @@ from .value import register
 
 __all__ = [
     "OpSpec",
+    "Condition",
     "Interval",
     "register",
     "get",

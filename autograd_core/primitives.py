@@ -16,6 +16,11 @@ Each :class:`OpSpec` entry keeps together:
 * ``domain``: for each input, open intervals on which the op is smooth; the
   hypothesis strategies and the gradient checker draw points from them;
 * ``formula``: the derivative in words, for docs and error messages;
+* ``valid_domain`` and ``kinks``: where the forward is defined and real (log:
+  ``x > 0``) and where the op has no derivative (relu: ``x = 0``), as
+  :class:`Condition` s (a text and a predicate on the input floats and
+  params).  :mod:`autograd_core.notices` reads them to say, in words, why a
+  result is nan or a gradient check cannot agree;
 * ``vforward`` and ``vrule``: the forward and rule on 1-D float64 arrays (one
   entry per sample), for the batched replay.  A built-in entry passes its
   ``rule`` as ``vrule`` wherever that rule already works on arrays; a
@@ -45,6 +50,7 @@ import numpy as np
 
 __all__ = [
     "OpSpec",
+    "Condition",
     "Interval",
     "REAL",
     "add_entry",
@@ -72,6 +78,20 @@ REAL: tuple[Interval, ...] = ((-5.0, 5.0),)
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A named predicate on an op's inputs: ``test(*input_floats, *params) -> bool`` and its ``text``.
+
+    Used for an op's valid domain (every condition must hold: log's ``x > 0``)
+    and its kinks (a condition that holds marks a point without a
+    derivative: relu's ``x = 0``).  ``text`` names the inputs ``x``, ``y`` as
+    the formulas do.
+    """
+
+    text: str
+    test: Callable[..., bool]
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """One primitive: its forward, derivative rule, label and input domain."""
 
@@ -90,6 +110,10 @@ class OpSpec:
     vforward: Callable[..., Any] | None = None
     #: ``rule`` on numpy arrays, same signature; None: loop over samples.
     vrule: Callable[..., tuple[Any, ...]] | None = None
+    #: Where the forward is defined and real: every condition holds (empty: everywhere).
+    valid_domain: tuple[Condition, ...] = ()
+    #: Where the op has no derivative (a kink): a condition holds there (empty: nowhere).
+    kinks: tuple[Condition, ...] = ()
 
     def format_label(self, ctx: tuple[float, ...] | None) -> str:
         """The graph label of a node of this op with constant parameters ``ctx``."""
@@ -154,6 +178,27 @@ def _validate_domain(name: str, domain: Any, count: int, what: str) -> tuple[tup
     return domain
 
 
+def _conditions(name: str, given: Any, what: str) -> tuple[Condition, ...]:
+    """``given`` (None, or a sequence of Conditions or ``(text, predicate)`` pairs) as a tuple of Conditions."""
+    if given is None:
+        return ()
+    example = '[("x > 0", lambda x: x > 0)]'
+    if isinstance(given, (str, Condition)) or not isinstance(given, (list, tuple)):
+        raise TypeError(f"op {name!r}: {what} must be a list of (text, predicate) pairs such as {example}")
+    out = []
+    for item in given:
+        if not isinstance(item, Condition):
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise TypeError(f"op {name!r}: each {what} entry must be a (text, predicate) pair such as {example}")
+            item = Condition(*item)
+        if not isinstance(item.text, str) or not item.text.strip():
+            raise TypeError(f"op {name!r}: a {what} entry needs a non-empty text, got {item.text!r:.40}")
+        if not callable(item.test):
+            raise TypeError(f"op {name!r}: the predicate of {what} entry {item.text!r} must be callable")
+        out.append(item)
+    return tuple(out)
+
+
 def add_entry(
     name: str,
     forward: Callable[..., float],
@@ -168,6 +213,8 @@ def add_entry(
     replace: bool = False,
     vforward: Callable[..., Any] | None = None,
     vrule: Callable[..., tuple[Any, ...]] | None = None,
+    valid_domain: Any = None,
+    kinks: Any = None,
 ) -> OpSpec:
     """Check a user's op and add its entry to the table; the arguments are those of ``register``.
 
@@ -214,6 +261,8 @@ def add_entry(
         param_domain=pdom,
         vforward=vforward,
         vrule=vrule,
+        valid_domain=_conditions(name, valid_domain, "valid_domain"),
+        kinks=_conditions(name, kinks, "kinks"),
     )
     try:
         spec.format_label(tuple(1.0 for _ in params))
@@ -356,6 +405,8 @@ _NAN = math.nan
 _POS: tuple[Interval, ...] = ((0.1, 5.0),)
 # Kinked ops are smooth on either side of the kink; keep test points away from it.
 _NONZERO: tuple[Interval, ...] = ((-5.0, -0.05), (0.05, 5.0))
+# The kink of relu, abs and the relu family (where the two sides' slopes differ).
+_KINK_AT_0 = (Condition("x = 0", lambda x, *slope: x == 0 and (not slope or slope[0] != 1)),)
 
 
 def _builtin(
@@ -439,6 +490,7 @@ DIV = _builtin(
     label="/",
     domain=(REAL, _NONZERO),
     formula="d(x/y) = dx/y - x/y**2 dy",
+    valid_domain=(Condition("y != 0", lambda x, y: y != 0),),
 )
 
 # -- pow (two inputs) and pow_const (a constant exponent) ------------------------
@@ -466,12 +518,19 @@ def v_pow(x: Any, y: Any) -> Any:
     return np.power(xa, np.array(ya, ndmin=1))[()] if ya.ndim == 0 else np.power(xa, np.array(ya))
 
 
+def _pow_defined(x: float, y: float) -> bool:
+    # Real and finite: a negative base needs a whole exponent, 0 a non-negative one.
+    return x > 0 or (x == 0 and y >= 0) or (x < 0 and math.isfinite(y) and float(y).is_integer())
+
+
 def _pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x.  As in PyTorch, the
-    # first is 0 at x == y == 0 (not 0 * 0**-1 = nan) and the second is 0
-    # where x == 0 and y >= 0 (not 0 * log 0).  Only those points are masked,
-    # so the mixed second derivative stays right at y == 0 elsewhere.
-    gx = 0.0 if data(y) == 0 and data(x) == 0 else g * y * pow_(x, y - 1.0)
+    # first is 0 where y == 0 and x is 0 or nan (x**y is 1 for every x then;
+    # not 0 * 0**-1 or 0 * nan = nan) and the second is 0 where x == 0 and
+    # y >= 0 (not 0 * log 0).  Only those points are masked, so the mixed
+    # second derivative stays right at y == 0 elsewhere.
+    a = data(x)
+    gx = 0.0 if data(y) == 0 and (a == 0 or a != a) else g * y * pow_(x, y - 1.0)
     gy = 0.0 if data(x) == 0 and data(y) >= 0 else g * out * log(x)
     return gx, gy
 
@@ -480,7 +539,7 @@ def _v_pow_rule(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # Its own vectorized form: the masked branches are inf or nan exactly where
     # they are masked, and the float rule must not compute them (under
     # detect_anomaly a non-finite gradient node raises even if unused).
-    gx = np.where((y == 0) & (x == 0), 0.0, g * y * v_pow(x, y - 1.0))
+    gx = np.where((y == 0) & ((x == 0) | np.isnan(x)), 0.0, g * y * v_pow(x, y - 1.0))
     gy = np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))
     return gx, gy
 
@@ -495,6 +554,7 @@ POW = _builtin(
     label="**",
     domain=(_POS, ((-3.0, 3.0),)),
     formula="d(x**y) = y x**(y-1) dx + x**y log(x) dy",
+    valid_domain=(Condition("x > 0, or x = 0 with y >= 0, or x < 0 with y a whole number", _pow_defined),),
 )
 
 
@@ -516,6 +576,7 @@ POW_CONST = _builtin(
     params=("exponent",),
     param_domain=(((-3.0, 3.0),),),
     formula="d(x**k) = k x**(k-1) dx",
+    valid_domain=(Condition("x > 0, or x = 0 with exponent >= 0, or x < 0 with a whole exponent", _pow_defined),),
 )
 
 # -- abs -----------------------------------------------------------------------
@@ -528,7 +589,15 @@ def _abs_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 ABS = _builtin(
-    "abs", 1, abs, _abs_rule, vforward=np.abs, vrule=_abs_rule, domain=(_NONZERO,), formula="d|x| = sign(x) dx"
+    "abs",
+    1,
+    abs,
+    _abs_rule,
+    vforward=np.abs,
+    vrule=_abs_rule,
+    domain=(_NONZERO,),
+    formula="d|x| = sign(x) dx",
+    kinks=_KINK_AT_0,
 )
 
 # -- exp, log, sqrt --------------------------------------------------------------
@@ -561,7 +630,15 @@ def _log_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 LOG = _builtin(
-    "log", 1, f_log, _log_rule, vforward=np.log, vrule=_log_rule, domain=(_POS,), formula="d log(x) = dx / x"
+    "log",
+    1,
+    f_log,
+    _log_rule,
+    vforward=np.log,
+    vrule=_log_rule,
+    domain=(_POS,),
+    formula="d log(x) = dx / x",
+    valid_domain=(Condition("x > 0; x = 0 gives -inf", lambda x: x > 0),),
 )
 
 
@@ -583,6 +660,7 @@ SQRT = _builtin(
     vrule=_sqrt_rule,
     domain=(_POS,),
     formula="d sqrt(x) = dx / (2 sqrt(x))",
+    valid_domain=(Condition("x >= 0", lambda x: x >= 0),),
 )
 
 # -- tanh, sigmoid ---------------------------------------------------------------
@@ -660,6 +738,7 @@ RELU = _builtin(
     vrule=_relu_rule,
     domain=(_NONZERO,),
     formula="d relu(x) = [x > 0] dx",
+    kinks=_KINK_AT_0,
 )
 
 
@@ -684,6 +763,7 @@ LEAKY_RELU = _builtin(
     params=("slope",),
     param_domain=(((0.01, 0.5),),),
     formula="d leaky_relu(x) = (1 if x > 0 else slope) dx",
+    kinks=_KINK_AT_0,
 )
 
 
@@ -701,6 +781,7 @@ PRELU = _builtin(
     vrule=_prelu_rule,
     domain=(_NONZERO, ((0.01, 0.5),)),
     formula="d prelu(x, a) = (1 if x > 0 else a) dx + (0 if x > 0 else x) da",
+    kinks=_KINK_AT_0,
 )
 
 
@@ -711,14 +792,16 @@ def f_elu(x: float, alpha: float) -> float:
 
 def _elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
     # For x <= 0, d/dx alpha (e**x - 1) = alpha e**x.  Written with exp(x),
-    # not out + alpha, which cancels to 0 for very negative x.
-    return (g if data(x) > 0 else g * alpha * exp(x),)
+    # not out + alpha, which cancels to 0 for very negative x.  The test is
+    # "x <= 0", so a nan input takes the identity branch (gradient g), as
+    # PyTorch's elu_backward and this module's relu do.
+    return (g * alpha * exp(x) if data(x) <= 0 else g,)
 
 
 def _v_elu_rule(g: Any, out: Any, x: Any, alpha: float) -> tuple[Any]:
     # Its own vectorized form: the float rule must not compute exp(x) where
     # x > 0 (it overflows for large x, and detect_anomaly would flag it).
-    return (np.where(x > 0, g, g * alpha * np.exp(x)),)
+    return (np.where(x <= 0, g * alpha * np.exp(x), g),)
 
 
 ELU = _builtin(
@@ -733,6 +816,7 @@ ELU = _builtin(
     params=("alpha",),
     param_domain=(((0.5, 2.0),),),
     formula="d elu(x) = (1 if x > 0 else alpha exp(x)) dx",
+    kinks=_KINK_AT_0,  # smooth at 0 only when alpha = 1
 )
 
 # -- softplus ------------------------------------------------------------------
@@ -825,6 +909,7 @@ MAXIMUM = _builtin(
     label="max",
     domain=_APART,
     formula="d max(x, y) = [x > y] dx + [y > x] dy (a tie splits evenly)",
+    kinks=(Condition("x = y", operator.eq),),
 )
 
 
@@ -855,6 +940,7 @@ MINIMUM = _builtin(
     label="min",
     domain=_APART,
     formula="d min(x, y) = [x < y] dx + [y < x] dy (a tie splits evenly)",
+    kinks=(Condition("x = y", operator.eq),),
 )
 
 #: The entries defined above, which Value's operators and methods use directly.

@@ -215,7 +215,8 @@ def backward_steps(out: Value) -> list[Step]:
     order = topo_order(out)
     names = node_names(order)
     n = len(order)
-    # Gradients gather here as the engine's accumulators do: from 0.0, one += per contribution.
+    # Gradients gather here as the engine's accumulators do: from -0.0 (the identity, so a lone
+    # -0.0 stays -0.0), one += per contribution.
     acc: dict[Value, float] = {}
     got: dict[Value, list[Contribution]] = {}
     steps: list[Step] = []
@@ -234,7 +235,7 @@ def backward_steps(out: Value) -> list[Step]:
             for i, p in enumerate(ins):
                 if raw[i] is None:
                     continue
-                acc[p] = acc.get(p, 0.0) + contrib[i]
+                acc[p] = acc.get(p, -0.0) + contrib[i]
                 got.setdefault(p, []).append(Contribution(k, names[node], g, local[i], contrib[i]))
         steps.append(
             Step(

@@ -102,10 +102,9 @@ class ScalarProgram:
                 if type(r) is not tuple or len(r) != 2:
                     raise rule_arity_error(spec, r, 2)
                 ga, gb = r
-                if ga is not None:
-                    grads[a] += ga
-                if gb is not None:
-                    grads[b] += gb
+                # A None ("no gradient") adds +0.0, as in the eager engine.
+                grads[a] += 0.0 if ga is None else ga
+                grads[b] += 0.0 if gb is None else gb
                 continue
             if kind == _UNARY:
                 r = rule(g, vals[slot], vals[a])
@@ -119,8 +118,7 @@ class ScalarProgram:
             if type(r) is not tuple or len(r) != len(operands):
                 raise rule_arity_error(spec, r, len(operands))
             for j, c in zip(operands, r):
-                if c is not None:
-                    grads[j] += c
+                grads[j] += 0.0 if c is None else c
 
 
 class Tape:
@@ -156,6 +154,15 @@ class Tape:
             varying.append(any(varying[j] for j in operands))
         self.varying = tuple(varying)
         self._program = ScalarProgram(op_list, n_leaves)
+        # Gradients start at -0.0, the identity of addition, as the eager
+        # engine's accumulators (signed zeros: see autograd_core.engine); an
+        # argument or parameter the output does not use gets +0.0, as there.
+        used = {j for _, operands, _ in op_list for j in operands}.union(outputs[:1])
+        self._unused_args = [i for i in range(n_args) if i not in used]
+        self._unused_params = [k for k in range(n_params) if n_args + k not in used]
+        self._grad_start = [-0.0] * len(varying)
+        for s in (*self._unused_args, *(n_args + k for k in self._unused_params)):
+            self._grad_start[s] = 0.0
         self._levels = _Levels(self)
 
     def signature(self) -> tuple[Any, ...]:
@@ -179,7 +186,7 @@ class Tape:
 
     def backward_scalar(self, vals: list[float]) -> list[float]:
         """Every slot's gradient of the (single) output for one sample, from ``forward_scalar``'s values."""
-        grads: list[Any] = [0.0] * len(vals)
+        grads: list[Any] = list(self._grad_start)
         grads[self.outputs[0]] = 1.0
         self._program.backward(vals, grads)
         return grads
@@ -226,8 +233,11 @@ class Tape:
         """
         lv = self._levels
         V, n = state.V, state.n
-        G = np.zeros((lv.n_rows, n))
-        T = np.zeros(len(state.nv))
+        # Signed zeros as in backward_scalar: -0.0 where a gradient can arrive, +0.0 for unused leaves.
+        G = np.full((lv.n_rows, n), -0.0)
+        G[self._unused_args] = 0.0
+        T = np.full(len(state.nv), -0.0)
+        T[self._unused_params] = 0.0
         out = self.outputs[0]
         if lv.row[out] >= 0:
             G[lv.row[out]] = 1.0
@@ -241,14 +251,15 @@ class Tape:
             shape = g.shape
             for (var, _, dst), c in zip(grp.operands, r):
                 if c is None:
-                    continue
+                    c = 0.0  # "no gradient" adds +0.0, as in the eager engine
                 if np.shape(c) != shape:
                     c = np.broadcast_to(c, shape)
                 if var:
                     dst.add(G, c)
                 else:
                     # Per-sample contributions to a non-varying slot: summed over the batch.
-                    dst.add(T, c.sum(axis=1))
+                    # initial=-0.0: a sum of -0.0s stays -0.0 (numpy's sum starts from +0.0).
+                    dst.add(T, np.add.reduce(c, axis=1, initial=-0.0))
         # Rules are linear in the upstream gradient: the non-varying ops run once on the batch sums.
         tot: list[Any] = T.tolist()
         lv.nv_program.backward(state.nv, tot)

@@ -24,13 +24,14 @@ which reads nodes through a small protocol and never imports this module)
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 from collections.abc import Callable
 from typing import Any
 
 from . import engine
-from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code, modes_open
+from ._state import ANOMALY, NO_GRAD, AnomalyError, mode_code
 from .engine import MANY_INPUTS, node_inputs
 from .primitives import (
     ABS,
@@ -79,8 +80,8 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
     v.grad = 0.0
     v.label = ""
     v._grad_acc = None
-    if modes_open[0] and spec is not None:
-        # Some thread is inside no_grad() or detect_anomaly(): ask this thread's mode.
+    if spec is not None and mode_code():
+        # Inside no_grad() or detect_anomaly() in this context (never another thread's).
         spec, in0, in1, ctx = _record_under_mode(data, spec, in0, in1, ctx)
     v._spec = spec
     v._in0 = in0
@@ -90,7 +91,7 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
 
 
 def _record_under_mode(data: float, spec: OpSpec, in0: Any, in1: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
-    """What an op node records in this thread's mode: everything, or nothing (a leaf) under no_grad.
+    """What an op node records in this context's mode: everything, or nothing (a leaf) under no_grad.
 
     Raises:
         AnomalyError: under detect_anomaly, for a non-finite result.
@@ -190,6 +191,27 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        """Format ``data`` with a format spec: ``f"{loss:.4f}"`` gives ``0.6931``.
+
+        An empty spec (``f"{v}"``) gives the repr, as ``str(v)`` does.
+        """
+        if not spec:
+            return repr(self)
+        try:
+            return format(self.data, spec)
+        except ValueError as e:
+            raise ValueError(f"invalid format spec {spec!r} for a Value (it formats .data, a float): {e}") from None
+
+    def _repr_html_(self) -> str:
+        """A one-line HTML summary for Jupyter: data, grad, op and label, HTML-escaped."""
+        parts = [f"data={html.escape(repr(self.data))}", f"grad={html.escape(repr(self.grad))}"]
+        if self._spec is not None:
+            parts.append(f"op=<code>{html.escape(self._spec.name)}</code>")
+        if self.label:
+            parts.append(f"label=<code>{html.escape(self.label)}</code>")
+        return f'<span class="autograd-core-value"><b>Value</b> {" ".join(parts)}</span>'
 
     def item(self) -> float:
         """The float ``data`` (as ``torch.Tensor.item``)."""
@@ -420,6 +442,8 @@ def register(
     replace: bool = False,
     vforward: Callable[..., Any] | None = None,
     vrule: Callable[..., tuple[Any, ...]] | None = None,
+    valid_domain: Any = None,
+    kinks: Any = None,
 ) -> Callable[..., Value]:
     """Add a primitive op to the registry and return a callable that applies it.
 
@@ -445,6 +469,15 @@ def register(
         vrule: optional ``rule`` on numpy arrays, same signature as ``rule``
             (masks with ``np.where`` or ``ops.select``).  Without these two a
             compiled batch loops over its samples with ``forward`` and ``rule``.
+        valid_domain: optional list of ``(text, predicate)`` pairs (or
+            :class:`~autograd_core.primitives.Condition` s) that all hold where
+            the forward is defined and real, e.g. ``[("x > 0", lambda x: x > 0)]``;
+            the predicate takes the input floats and params.  Default: none
+            (defined everywhere).
+        kinks: optional list of ``(text, predicate)`` pairs, one of which
+            holds where the op has no derivative, e.g. ``[("x = 0", lambda x: x == 0)]``.
+            Default: none.  Both feed :func:`autograd_core.notices.notices`
+            (the command line's notes and gradcheck's failure report).
 
     Returns:
         ``apply(*inputs, *params) -> Value``.
@@ -465,5 +498,7 @@ def register(
         replace=replace,
         vforward=vforward,
         vrule=vrule,
+        valid_domain=valid_domain,
+        kinks=kinks,
     )
     return applier(spec)

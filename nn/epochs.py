@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd_core import Compiled, Value
+from autograd_core.engine import add_grad
 
 from . import losses
 from .batch import (
@@ -99,7 +100,7 @@ def compiled_epoch(step: Step, cl: CompiledLoss, X: np.ndarray, t: np.ndarray, r
             c = correct_from_target_grads(step.name, per_sample, arg_grads[n_in:], tb)
         value = float(np.sum(per_sample)) / n
         for p, g in zip(cl.params, par_grads):
-            p.grad += g / n
+            p.grad = add_grad(p.grad, g / n)
         if step.l1 or step.l2:
             _add_penalty_grads(params, step.l1, step.l2)
         step.optimizer.step()
@@ -122,7 +123,7 @@ def _add_penalty_grads(params: list[Value], l1: float, l2: float) -> None:
             g += l1 * (1.0 if w > 0.0 else -1.0 if w < 0.0 else 0.0)
         if l2:
             g += 2.0 * l2 * w
-        p.grad += g
+        p.grad = add_grad(p.grad, g)
 
 
 def evaluate_tapes(

@@ -26,3 +26,24 @@ def test_cli_check_disagrees_at_a_kink(capsys: pytest.CaptureFixture[str], argv:
     code, out, _ = run(capsys, *argv)
     assert code == 1
     assert "DISAGREE" in out and " NO" in out
+
+
+def test_cli_check_at_a_kink_notes_the_kink_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "relu(x)", "--at", "x=0")
+    assert code == 1
+    assert "gradients DISAGREE" in out and "note:" not in out
+    assert err.splitlines() == [
+        "autograd-core: note: relu: input 0 is at its kink (x = 0): the derivative there is a convention "
+        "(a subgradient), central differences need not agree with it"
+    ]
+
+
+def test_cli_check_notes_an_input_outside_the_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "sqrt(x)", "--at", "x=-1")
+    assert code == 1
+    assert err == "autograd-core: note: sqrt: input -1 is outside its domain (x >= 0)\n"
+
+
+def test_cli_check_prints_no_note_where_the_gradients_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "relu(x)", "--at", "x=1")
+    assert code == 0 and err == ""

@@ -46,3 +46,15 @@ def test_cli_grad_names_with_digits_are_unambiguous(capsys: pytest.CaptureFixtur
     v = values(out)
     assert (v["df/dx1"], v["df/dx12"], v["d2f/dx1^2"], v["d3f/dx1^3"]) == (3, 1, 6, 6)
     assert v["d2f/dx1 dx12"] == v["d2f/dx12^2"] == v["d3f/dx1^2 dx12"] == 0
+
+
+def test_cli_grad_notes_an_input_outside_the_domain_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "grad", "log(x) + log(x)", "--at", "x=-1")
+    assert code == 0
+    assert values(out)["f"] != values(out)["f"]  # nan, and now explained:
+    assert err == "autograd-core: note: log: input -1 is outside its domain (x > 0; x = 0 gives -inf)\n"
+
+
+def test_cli_grad_prints_no_note_at_a_smooth_point(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "grad", "log(x)", "--at", "x=2")
+    assert code == 0 and err == ""

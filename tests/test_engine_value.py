@@ -509,3 +509,29 @@ def test_gradients_at_nan_follow_pytorch() -> None:
         a, b = Value(math.nan), Value(1.0)
         f(a, b).backward()
         assert (a.grad, b.grad) == (1.0, 1.0)
+
+
+def test_value_format_spec_formats_data() -> None:
+    loss = Value(0.69314718) * 1.0
+    assert f"{loss:.4f}" == "0.6931"
+    assert f"{loss:>9.2e}|" == " 6.93e-01|"
+    assert f"{loss}" == repr(loss)  # no spec: the repr, as str()
+
+
+def test_value_format_rejects_a_spec_floats_do_not_take() -> None:
+    with pytest.raises(ValueError, match=r"invalid format spec 'd' for a Value \(it formats \.data, a float\)"):
+        f"{Value(1.0):d}"
+
+
+def test_value_repr_html_is_one_escaped_line_with_data_grad_op_label() -> None:
+    x = Value(2.0, "<b>x&y</b>")
+    y = x * 3.0
+    y.label = "out"
+    y.backward()
+    html_y = y._repr_html_()
+    assert "\n" not in html_y
+    assert "data=6.0" in html_y and "grad=1.0" in html_y and "op=<code>mul</code>" in html_y
+    assert "label=<code>out</code>" in html_y
+    html_x = x._repr_html_()
+    assert "label=<code>&lt;b&gt;x&amp;y&lt;/b&gt;</code>" in html_x and "<b>x" not in html_x
+    assert "grad=3.0" in html_x and "op=" not in html_x  # a leaf has no op

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import TextIO
 
 from autograd_core import GradcheckError, grad, gradcheck, no_grad
 from autograd_core.gradcheck import numerical_grad
+from autograd_core.notices import notices
 
-from .command import CliError, Command, fmt
+from .command import PROG, CliError, Command, fmt
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
 
 __all__ = ["COMMAND", "EXAMPLE"]
@@ -47,6 +49,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
+    for note in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     width = max(5, *(len(v) for v in expr.variables))
     print(f"{'input':<{width}}  {'analytic':>22}  {'numeric (central)':>22}  {'|difference|':>12}  agree", file=out)
     for i, name in enumerate(expr.variables):
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     try:
         gradcheck(lambda *v: expr(*v), xs, eps=args.eps, atol=args.atol, rtol=args.rtol)
     except GradcheckError as e:
-        print(f"gradients DISAGREE ({tol}): {e}", file=out)
+        # Its first line: the "note: ..." lines gradcheck appends were printed to stderr above.
+        first = str(e).splitlines()[0]
+        print(f"gradients DISAGREE ({tol}): {first}", file=out)
         return 1
     print(f"gradients agree ({tol})", file=out)
     return 0

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from autograd_core import Value, grad
+from autograd_core.notices import notices
 
-from .command import CliError, Command, fmt
+from .command import PROG, CliError, Command, fmt
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
 
 __all__ = ["COMMAND", "EXAMPLE", "MAX_ORDER", "MAX_DERIVATIVES", "partial_name"]
@@ -63,6 +65,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     f = expr(*xs)
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
+    for note in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     names = [x.label for x in xs]
     # Each level differentiates the previous one; only sorted index tuples are
     # kept, since mixed partials of smooth functions do not depend on the order.
