@@ -119,3 +119,14 @@ def test_cli_graph_dot_times_out_exit_1_one_line(
     code, _, err = run(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / "g.svg"))
     assert code == 1 and "did not finish within 60 s" in one_error_line(err)
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_cli_graph_without_output_says_how_to_draw(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "graph", "x*y", "--at", "x=2", "y=3")
+    assert code == 0 and values(out)["df/dx"] == 3
+    assert err == "autograd-core: note: no picture written; pass -o graph.svg to draw it\n"
+
+
+def test_cli_graph_with_output_prints_no_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "graph", "x", "--at", "x=2", "-o", str(tmp_path / "g.dot"))
+    assert code == 0 and err == ""

@@ -21,6 +21,7 @@ import autograd_core
 from . import check, grad, graph, train
 from .command import PROG, CliError, Command, Parser, fail
 from .inputs import protect_expression
+from .limits import check_argv
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     raw = list(sys.argv[1:] if argv is None else argv)
     try:
+        check_argv(raw)  # before argparse, whose handling of many repeated options is quadratic
         parser = build_parser()
         args = parser.parse_args(protect_expression(raw, parser))
         command = next(c for c in COMMANDS if c.name == args.command)

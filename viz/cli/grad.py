@@ -14,8 +14,10 @@ from typing import TextIO
 
 from autograd_core import Value, grad
 
+from ..trace import trace
 from .command import CliError, Command, fmt
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
+from .limits import check_derivative_cost
 
 __all__ = ["COMMAND", "EXAMPLE", "MAX_ORDER", "MAX_DERIVATIVES", "partial_name"]
 
@@ -61,6 +63,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if total > MAX_DERIVATIVES:
         raise CliError(f"{n} variables to order {order} is {total} derivatives, more than {MAX_DERIVATIVES}")
     f = expr(*xs)
+    # Building f is cheap (the expression is bounded); its derivatives' graphs grow geometrically with the order.
+    check_derivative_cost(len(trace(f).nodes), n, order)
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
     names = [x.label for x in xs]
