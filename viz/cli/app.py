@@ -8,7 +8,8 @@ Exit status: 0 ok; 1 the values were computed but a check or an external step
 failed (``check`` found disagreeing gradients, Graphviz's ``dot`` is missing,
 failed or timed out); 2 a user error (a bad expression, a missing or malformed
 ``--at`` value, a bad option, a path that cannot be written, a graph too
-large to draw), printed as one line without a traceback.
+large to draw, an input over one of the bounds of :mod:`viz.cli.limits`),
+printed as one line of bounded length without a traceback.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Prints the value and the gradient with respect to every variable; with ``-o``
 it also draws the graph: ``FILE.svg`` (with ``FILE.dot`` beside it, Graphviz
-needed) or ``FILE.dot`` (the DOT source only, no Graphviz needed).  Exit status
+needed) or ``FILE.dot`` (the DOT source only, no Graphviz needed); without
+``-o`` a note on stderr says how to draw it.  Exit status
 1 when Graphviz's ``dot`` is missing, fails or times out (the values are
 printed and the ``.dot`` file is written then).
 """
