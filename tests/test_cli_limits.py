@@ -75,6 +75,17 @@ def test_cli_limits_mlp_parameters_counts_weights_and_biases() -> None:
     assert limits.mlp_parameters(3, [5, 4, 2]) == len(model.parameters()) == 4 * 5 + 6 * 4 + 5 * 2
 
 
+def _never_train(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail at once if anything is built or trained: a refused run must stop before that."""
+    import nn
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("nothing may be built or trained for a refused run")
+
+    monkeypatch.setattr(nn, "MLP", never)
+    monkeypatch.setattr(nn, "fit", never)
+
+
 def test_cli_limits_train_refuses_a_huge_network_before_building_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,7 +105,10 @@ def test_cli_limits_train_refuses_a_huge_network_before_building_it(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_limits_train_counts_the_data_sets_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_limits_train_counts_the_data_sets_outputs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _never_train(monkeypatch)
     # blobs has 3 classes, so 3 outputs: a width that fits with one output (moons) is refused with three.
     width = math.floor((limits.MAX_PARAMETERS - 1) / 5)
     assert limits.mlp_parameters(2, [width, 1]) <= limits.MAX_PARAMETERS < limits.mlp_parameters(2, [width, 3])
@@ -112,14 +126,23 @@ def test_cli_limits_train_counts_the_data_sets_outputs(capsys: pytest.CaptureFix
     ],
 )
 def test_cli_limits_train_bounds_counts_naming_the_option(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, value: str, bound: int
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    value: str,
+    bound: int,
 ) -> None:
+    _never_train(monkeypatch)
     code, _, err = run(capsys, "train", option, value, "--out", str(tmp_path / "m.json"))
     line = one_error_line(err)
     assert code == 2 and f"argument {option}: expected a positive int, at most {bound}" in line
 
 
-def test_cli_limits_train_bounds_the_number_of_layers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_limits_train_bounds_the_number_of_layers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _never_train(monkeypatch)
     hidden = ",".join(["1"] * (limits.MAX_LAYERS + 1))
     code, _, err = run(capsys, "train", "--hidden", hidden, "--out", str(tmp_path / "m.json"))
     assert code == 2 and f"more than the limit of {limits.MAX_LAYERS}" in one_error_line(err)

@@ -34,8 +34,14 @@ def test_cli_paths_refuse_an_overlong_path(tmp_path: Path) -> None:
 
 
 def test_cli_paths_train_refuses_an_overlong_out_before_training(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import nn
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("nothing may be trained when --out cannot be written")
+
+    monkeypatch.setattr(nn, "fit", never)
     # The model's name fits in 255 bytes, the plot's beside it ("....boundary.png") does not.
     out = tmp_path / ("m" * 245 + ".json")
     code, stdout, err = run(capsys, "train", "--epochs", "1", "--n", "20", "--out", str(out))
