@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -161,13 +160,31 @@ def _in_fresh_directory() -> Iterator[str]:
             os.chdir(old)
 
 
+@contextlib.contextmanager
+def _without_matplotlib() -> Iterator[None]:
+    """``import matplotlib`` fails inside; only that one entry of sys.modules is touched and put back.
+
+    (``mock.patch.dict(sys.modules, ...)`` would also drop every module first imported inside.)
+    """
+    missing = object()
+    saved = sys.modules.get("matplotlib", missing)
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if saved is missing:
+            del sys.modules["matplotlib"]
+        else:
+            sys.modules["matplotlib"] = saved  # type: ignore[assignment]
+
+
 def _run(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with (
         _in_fresh_directory(),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
-        mock.patch.dict(sys.modules, {"matplotlib": None}),  # train's documented no-plots path: fast
+        _without_matplotlib(),  # train's documented no-plots path: fast
     ):
         try:
             code = main(argv)
