@@ -31,7 +31,7 @@ class EarlyStopping:
 
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch run.
+    """What :func:`nn.train.fit` measured, one entry per epoch run.
 
     Accuracy entries are None for regression losses (``mse``, ``l1``) and custom
     losses; validation entries are empty without validation data.

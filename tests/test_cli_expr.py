@@ -425,3 +425,42 @@ def test_parse_accepts_right_at_the_limits() -> None:
     assert parse("x" * 1000).variables == ("x" * 1000,)  # 1000 characters
     wide = _balanced_sum(["-" * 80 + "x"] * 11)  # the reviewer's 891-node graph, 921 characters
     assert len(wide) <= expr_mod.MAX_LENGTH and parse(wide).variables == ("x",)
+
+
+# --- unknown functions: suggestions from aliases and close spellings -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("max(x, y)", "maximum"),
+        ("min(x, y)", "minimum"),
+        ("ln(x)", "log"),
+        ("sigma(x)", "sigmoid"),
+        ("Sigma(x)", "sigmoid"),
+        ("tahn(x)", "tanh"),
+        ("sigmiod(x)", "sigmoid"),
+        ("RELU(x)", "relu"),
+    ],
+)
+def test_unknown_function_suggests_the_registered_name(text: str, suggested: str) -> None:
+    with pytest.raises(ExpressionError, match=f"did you mean {suggested}\\?") as e:
+        parse(text)
+    assert "known: abs, " in str(e.value)  # the whole list still follows
+
+
+def test_unknown_function_without_a_close_name_suggests_nothing() -> None:
+    with pytest.raises(ExpressionError) as e:
+        parse("frobnicate(x)")
+    assert "did you mean" not in str(e.value) and "unknown function 'frobnicate'" in str(e.value)
+
+
+def test_suggestions_only_name_registered_ops() -> None:
+    assert expr_mod.suggestions("max", ["maximum", "tanh"]) == ["maximum"]
+    assert expr_mod.suggestions("max", ["tanh"]) == []  # the alias's target is not registered
+    assert set(expr_mod.ALIASES.values()) <= set(functions())  # every alias points at a registered op
+
+
+def test_non_ascii_sigma_names_the_function_to_write() -> None:
+    with pytest.raises(ExpressionError, match="non-ASCII character 'σ'.*for the function write sigmoid"):
+        parse("σ(x)")

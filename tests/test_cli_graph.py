@@ -241,3 +241,13 @@ def test_cli_graph_steps_unwritable_exit_2(
     code, _, err = run(capsys, "graph", "x", "--at", "x=1", "--steps", str(tmp_path / "p.html"))
     assert code == 2 and f"--steps {tmp_path / 'p.html'}: cannot write: Permission denied" in one_error_line(err)
     assert list(tmp_path.iterdir()) == []
+
+def test_cli_graph_without_output_says_how_to_draw(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "graph", "x*y", "--at", "x=2", "y=3")
+    assert code == 0 and values(out)["df/dx"] == 3
+    assert err == "autograd-core: note: no picture written; pass -o graph.svg to draw it\n"
+
+
+def test_cli_graph_with_output_prints_no_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "graph", "x", "--at", "x=2", "-o", str(tmp_path / "g.dot"))
+    assert code == 0 and err == ""

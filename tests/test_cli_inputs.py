@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import run, values
+from cli_support import one_error_line, run, values
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,13 @@ def test_cli_expression_starting_with_minus(
     assert code == 0, err
     v = values(out)
     assert {k: v[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("value", ["１", "٣", "１.５", "-٢", "1e١"])
+def test_cli_inputs_refuse_non_ascii_digits_like_the_expression(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    code, out, err = run(capsys, "grad", "x", "--at", f"x={value}")
+    assert code == 2 and out == ""  # float() reads these as numbers; main printed df/dx
+    assert f"write the value {value!r} in ASCII digits" in one_error_line(err)
+    # The expression refuses the same digits.
+    code, _, err = run(capsys, "grad", f"x+{value}", "--at", "x=1")
+    assert code == 2 and "non-ASCII character" in one_error_line(err)

@@ -20,6 +20,12 @@ Modules, one job each:
   expression commands share;
 * :mod:`viz.cli.expr`: the safe expression parser (a whitelist over Python's
   ``ast``, never ``eval``);
+* :mod:`viz.cli.limits`: the bounds on one run (argument count and length,
+  derivative cost, network and sample sizes), each checked before the work;
+* :mod:`viz.cli.paths`: output paths checked before any work (name lengths, a
+  directory that exists and takes new files);
+* :mod:`viz.cli.messages`: names shown terminal-safe (``repr`` when unprintable),
+  lists and messages cut short with a count of what was left out;
 * :mod:`viz.cli.graph`, :mod:`viz.cli.grad`, :mod:`viz.cli.check`,
   :mod:`viz.cli.train`: one subcommand each.
 

@@ -8,7 +8,8 @@ Exit status: 0 ok; 1 the values were computed but a check or an external step
 failed (``check`` found disagreeing gradients, Graphviz's ``dot`` is missing,
 failed or timed out); 2 a user error (a bad expression, a missing or malformed
 ``--at`` value, a bad option, a path that cannot be written, a graph too
-large to draw), printed as one line without a traceback.
+large to draw, an input over one of the bounds of :mod:`viz.cli.limits`),
+printed as one line of bounded length without a traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import autograd_core
 from . import check, explain, grad, graph, train
 from .command import PROG, CliError, Command, Parser, fail
 from .inputs import protect_expression
+from .limits import check_argv
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -60,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     raw = list(sys.argv[1:] if argv is None else argv)
     try:
+        check_argv(raw)  # before argparse, whose handling of many repeated options is quadratic
         parser = build_parser()
         args = parser.parse_args(protect_expression(raw, parser))
         command = next(c for c in COMMANDS if c.name == args.command)

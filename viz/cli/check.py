@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from typing import TextIO
 
 from autograd_core import GradcheckError, grad, gradcheck, no_grad
 from autograd_core.gradcheck import numerical_grad
 from autograd_core.notices import notices
 
-from .command import PROG, CliError, Command, fmt
+from .command import CliError, Command, fmt, note
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
 
 __all__ = ["COMMAND", "EXAMPLE"]
@@ -49,8 +48,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
-    for note in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+    for text in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
+        note(text)
     width = max(5, *(len(v) for v in expr.variables))
     print(f"{'input':<{width}}  {'analytic':>22}  {'numeric (central)':>22}  {'|difference|':>12}  agree", file=out)
     for i, name in enumerate(expr.variables):

@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
-__all__ = ["PROG", "Command", "CliError", "Parser", "fmt", "fail"]
+from .messages import bounded
+
+__all__ = ["PROG", "Command", "CliError", "Parser", "fmt", "fail", "note"]
 
 PROG = "autograd-core"
 
@@ -109,5 +111,10 @@ def fmt(x: float) -> str:
 
 
 def fail(msg: str) -> None:
-    """Print ``msg`` to stderr as one line ``autograd-core: error: ...``."""
-    print(f"{PROG}: error: {' '.join(msg.split())}", file=sys.stderr)
+    """Print ``msg`` to stderr as one line ``autograd-core: error: ...``, escaped and cut to a bounded length."""
+    print(f"{PROG}: error: {bounded(msg)}", file=sys.stderr)
+
+
+def note(msg: str) -> None:
+    """Print ``msg`` to stderr as one line ``autograd-core: note: ...`` (a hint; the run still succeeded)."""
+    print(f"{PROG}: note: {bounded(msg)}", file=sys.stderr)

@@ -26,10 +26,11 @@ cheap; each failure raises :class:`ExpressionError` with a one-line message.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
     "MAX_EXPONENT",
+    "ALIASES",
+    "suggestions",
 ]
 
 #: Longest accepted expression, in characters.
@@ -67,6 +70,44 @@ OPERATOR_OPS: dict[str, str] = {
     "pow": "**",
     "pow_const": "**",
 }
+
+
+#: Names users reach for that the registry spells differently: an unknown function's message
+#: suggests the registry name (only when that op is registered).
+ALIASES: dict[str, str] = {
+    "max": "maximum",
+    "min": "minimum",
+    "ln": "log",
+    "sigma": "sigmoid",
+    "\u03c3": "sigmoid",  # σ, refused as non-ASCII but answered with the name to write
+    "logistic": "sigmoid",
+    "fabs": "abs",
+    "absolute": "abs",
+    "sqr": "sqrt",
+    "root": "sqrt",
+    "lrelu": "leaky_relu",
+    "leakyrelu": "leaky_relu",
+}
+
+
+def suggestions(name: str, known: Sequence[str]) -> list[str]:
+    """The registered names ``name`` was probably meant to be: its alias, else close spellings (difflib).
+
+    Args:
+        name: the unknown name as typed, e.g. ``"max"`` or ``"tahn"``.
+        known: the callable names (:func:`functions`).
+    """
+    alias = ALIASES.get(name) or ALIASES.get(name.lower())
+    if alias is not None and alias in known:
+        return [alias]
+    lowered = {k.lower(): k for k in known}
+    if name.lower() in lowered:  # only the case differs: that name and no other
+        return [lowered[name.lower()]]
+    return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)]
+
+
+def _did_you_mean(names: list[str]) -> str:
+    return f"did you mean {' or '.join(names)}? " if names else ""
 
 
 class ExpressionError(ValueError):
@@ -214,6 +255,9 @@ def _non_ascii_message(text: str) -> str:
     i, ch = next((i, c) for i, c in enumerate(text) if not c.isascii())
     folded = unicodedata.normalize("NFKC", ch)
     hint = f" (Python would silently read it as {folded!r})" if folded != ch and folded.isascii() else ""
+    alias = ALIASES.get(ch)
+    if alias is not None and alias in functions():
+        hint += f"; for the function write {alias}"
     return (
         f"expression contains the non-ASCII character {ch!r} (U+{ord(ch):04X}) at column {i + 1}{hint}; "
         "write names, numbers and operators in ASCII"
@@ -291,7 +335,8 @@ class _Checker:
         if name in OPERATOR_OPS:
             raise ExpressionError(f"{name}() cannot be called by name; use the {OPERATOR_OPS[name]} operator")
         if name not in self.funcs:
-            raise ExpressionError(f"unknown function {name!r}; known: {', '.join(sorted(self.funcs))}")
+            hint = _did_you_mean(suggestions(name, list(self.funcs)))
+            raise ExpressionError(f"unknown function {_quote(name)!r}; {hint}known: {', '.join(sorted(self.funcs))}")
         if node.keywords:
             raise ExpressionError(f"{name}() takes positional arguments only")
         arity, nparams = self.funcs[name]

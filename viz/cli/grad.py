@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from autograd_core import Value, grad
 from autograd_core.notices import notices
 
-from .command import PROG, CliError, Command, fmt
+from ..trace import trace
+from .command import CliError, Command, fmt, note
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
+from .limits import check_derivative_cost
 
 __all__ = ["COMMAND", "EXAMPLE", "MAX_ORDER", "MAX_DERIVATIVES", "partial_name"]
 
@@ -63,10 +64,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if total > MAX_DERIVATIVES:
         raise CliError(f"{n} variables to order {order} is {total} derivatives, more than {MAX_DERIVATIVES}")
     f = expr(*xs)
+    # Building f is cheap (the expression is bounded); its derivatives' graphs grow geometrically with the order.
+    check_derivative_cost(len(trace(f).nodes), n, order)
     print_header(expr, point, out)
     print(f"f = {fmt(f.data)}", file=out)
-    for note in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+    for text in notices(f):  # a nan from log(-1), a kink of relu(0): say why, on stderr
+        note(text)
     names = [x.label for x in xs]
     # Each level differentiates the previous one; only sorted index tuples are
     # kept, since mixed partials of smooth functions do not depend on the order.

@@ -2,7 +2,8 @@
 
 Prints the value and the gradient with respect to every variable; with ``-o``
 it also draws the graph: ``FILE.svg`` (with ``FILE.dot`` beside it, Graphviz
-needed) or ``FILE.dot`` (the DOT source only, no Graphviz needed).  Exit status
+needed) or ``FILE.dot`` (the DOT source only, no Graphviz needed); without
+``-o`` a note on stderr says how to draw it.  Exit status
 1 when Graphviz's ``dot`` is missing, fails or times out (the values are
 printed and the ``.dot`` file is written then).
 
@@ -29,8 +30,10 @@ from ..dot import DEFAULT_MAX_NODES, draw_dot
 from ..player import BackwardPlayer, backward_player
 from ..render import GraphvizNotFoundError, render_svg
 from ..trace import trace
-from .command import CliError, Command, fail, fmt
+from .command import CliError, Command, fail, fmt, note
 from .inputs import add_expression_arguments, expression_and_point, leaves, print_header
+from .messages import shown
+from .paths import check_name, check_output_path
 
 __all__ = ["COMMAND", "EXAMPLE", "MAX_STEPS_NODES"]
 
@@ -58,24 +61,33 @@ def output_path(text: str) -> Path:
     """Check ``-o`` before anything is computed or written.
 
     Raises:
-        CliError: for an empty name, a suffix other than ``.svg``/``.dot``, a
-            path (or the ``.dot`` beside an ``.svg``) that is a directory, or a
-            directory that does not exist.
+        CliError: for an empty name, a name the file system cannot store (see
+            :mod:`viz.cli.paths`), a suffix other than ``.svg``/``.dot``, a path
+            (or the ``.dot`` beside an ``.svg``) that is a directory, or a
+            directory that does not exist or cannot be written.
     """
     if not text.strip():
         raise CliError("-o needs a file name ending in .svg or .dot, for example -o graph.svg")
     path = Path(text)
+    # The name first: is_dir() raises OSError on a name longer than the file system stores.
+    check_name("-o", path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        raise CliError(f"-o {path}: is a directory; give a file name ending in .svg or .dot, e.g. {path / 'graph.svg'}")
+        raise CliError(
+            f"-o {shown(path)}: is a directory; give a file name ending in .svg or .dot, e.g. "
+            f"{shown(path / 'graph.svg')}"
+        )
     if suffix not in (".svg", ".dot"):
-        got = f"'{path.suffix}'" if path.suffix else "no suffix"
-        raise CliError(f"-o {path}: the file name must end in .svg (SVG, with the .dot beside it) or .dot, got {got}")
-    if not path.parent.is_dir():
-        raise CliError(f"-o {path}: directory {path.parent} does not exist; create it first")
+        got = repr(path.suffix) if path.suffix else "no suffix"
+        raise CliError(
+            f"-o {shown(path)}: the file name must end in .svg (SVG, with the .dot beside it) or .dot, got {got}"
+        )
     beside = path.with_suffix(".dot")
     if suffix == ".svg" and beside.is_dir():
-        raise CliError(f"-o {path}: {beside}, where the DOT source goes, is a directory; choose another name")
+        raise CliError(
+            f"-o {shown(path)}: {shown(beside)}, where the DOT source goes, is a directory; choose another name"
+        )
+    check_output_path("-o", path)
     return path
 
 
@@ -139,7 +151,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         n = len(trace(f).nodes)
         if n > DEFAULT_MAX_NODES:
             raise CliError(
-                f"-o {path}: the graph has {n} nodes, more than the {DEFAULT_MAX_NODES} that are drawn; "
+                f"-o {shown(path)}: the graph has {n} nodes, more than the {DEFAULT_MAX_NODES} that are drawn; "
                 "draw a smaller expression, or leave out -o to get the values only"
             )
         graph = draw_dot(f, rankdir=args.rankdir)
@@ -161,11 +173,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if status:
             return status
     if path is None or graph is None:
+        note("no picture written; pass -o graph.svg to draw it")
         return 0
     try:
         if path.suffix.lower() == ".dot":
             atomic_write(path, graph.source)
-            print(f"wrote {path}", file=out)
+            print(f"wrote {shown(path)}", file=out)
             return 0
         svg = render_svg(graph, path)
     except GraphvizNotFoundError as e:
@@ -177,11 +190,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     except OSError as e:
         reason = e.strerror or type(e).__name__
-        raise CliError(f"-o {path}: cannot write in {path.parent}: {reason}; choose a writable place") from None
+        raise CliError(
+            f"-o {shown(path)}: cannot write in {shown(path.parent)}: {reason}; choose a writable place"
+        ) from None
     except RuntimeError as e:  # dot failed or timed out
-        fail(f"-o {path}: {e}")
+        fail(f"-o {shown(path)}: {e}")
         return 1
-    print(f"wrote {svg} and {svg.with_suffix('.dot')}", file=out)
+    print(f"wrote {shown(svg)} and {shown(svg.with_suffix('.dot'))}", file=out)
     return 0
 
 

@@ -24,6 +24,7 @@ from autograd_core import Value
 
 from .command import CliError, Parser, fmt
 from .expr import Expression, ExpressionError, parse
+from .messages import MAX_LISTED, listing
 
 __all__ = [
     "EXPR",
@@ -69,6 +70,9 @@ def parse_bindings(items: Sequence[str]) -> dict[str, float]:
             raise CliError(f"--at {item!r}: write the variable name {name!r} in ASCII, as in the expression")
         if not name.isidentifier():
             raise CliError(f"--at {item!r}: {name!r} is not a variable name")
+        if not text.isascii():
+            # float() reads full-width and Arabic-Indic digits; the expression refuses them, so --at does too.
+            raise CliError(f"--at {item!r}: write the value {text!r} in ASCII digits, as in the expression")
         try:
             value = float(text)
         except ValueError:
@@ -109,10 +113,11 @@ def expression_and_point(args: argparse.Namespace, example: str) -> tuple[Expres
     point = parse_bindings(at)
     missing = [v for v in expr.variables if v not in point]
     if missing:
-        raise CliError(f"no value for {', '.join(missing)}; add {' '.join(m + '=<number>' for m in missing)} to --at")
+        add = " ".join(m + "=<number>" for m in missing[:MAX_LISTED]) + (" ..." if len(missing) > MAX_LISTED else "")
+        raise CliError(f"no value for {listing(missing)}; add {add} to --at")
     extra = [k for k in point if k not in expr.variables]
     if extra:
-        raise CliError(f"--at gives {', '.join(extra)}, which the expression does not use")
+        raise CliError(f"--at gives {listing(extra)}, which the expression does not use")
     return expr, point
 
 

@@ -29,6 +29,9 @@ import numpy as np
 
 from .. import plots
 from .command import PROG, CliError, Command
+from .limits import MAX_EPOCHS, MAX_LAYERS, MAX_PARAMETERS, MAX_SAMPLES, check_network
+from .messages import shown
+from .paths import check_name, check_output_path
 
 if TYPE_CHECKING:
     import nn
@@ -37,13 +40,30 @@ __all__ = ["COMMAND", "TrainOutcome", "add_arguments", "run_train", "run", "plot
 
 
 def _widths(text: str) -> list[int]:
+    parts = [w for w in text.split(",") if w.strip()]
+    if len(parts) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(f"--hidden gives {len(parts)} layers, more than the limit of {MAX_LAYERS}")
     try:
-        widths = [int(w) for w in text.split(",") if w.strip()]
+        widths = [_ascii_int(w) for w in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(f"--hidden must be comma-separated ints such as 16,16, got {text!r}") from None
     if any(w < 1 for w in widths):
         raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
     return widths
+
+
+def _ascii_int(text: str) -> int:
+    """``int(text)`` for ASCII digits only (int() also reads full-width and Arabic-Indic digits)."""
+    if not text.isascii():
+        raise ValueError(f"not ASCII: {text!r}")
+    return int(text)
+
+
+def _ascii_float(text: str) -> float:
+    """``float(text)`` for ASCII text only, as :func:`_ascii_int`."""
+    if not text.isascii():
+        raise ValueError(f"not ASCII: {text!r}")
+    return float(text)
 
 
 def _number_arg(kind: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Callable[[str], Any]:
@@ -63,18 +83,21 @@ def _number_arg(kind: Callable[[str], Any], ok: Callable[[Any], bool], expected:
 
 _INF = float("inf")
 # The comparisons are written so that nan fails every check.
-_positive_int = _number_arg(int, lambda v: v >= 1, "expected a positive int")
-_positive_float = _number_arg(float, lambda v: 0 < v < _INF, "expected a positive finite number")
-_non_negative = _number_arg(float, lambda v: 0 <= v < _INF, "expected a finite number >= 0")
-_fraction = _number_arg(float, lambda v: 0 < v < 1, "expected a fraction in (0, 1)")
-_seed = _number_arg(int, lambda v: v >= 0, "--seed must be an int >= 0")
+# The upper bounds are checked here, at parse time, so that no data set, network or loop is
+# sized by an absurd number (numpy's "Maximum allowed size exceeded" names no option).
+_samples = _number_arg(_ascii_int, lambda v: 1 <= v <= MAX_SAMPLES, f"expected a positive int, at most {MAX_SAMPLES}")
+_epochs = _number_arg(_ascii_int, lambda v: 1 <= v <= MAX_EPOCHS, f"expected a positive int, at most {MAX_EPOCHS}")
+_positive_float = _number_arg(_ascii_float, lambda v: 0 < v < _INF, "expected a positive finite number")
+_non_negative = _number_arg(_ascii_float, lambda v: 0 <= v < _INF, "expected a finite number >= 0")
+_fraction = _number_arg(_ascii_float, lambda v: 0 < v < 1, "expected a fraction in (0, 1)")
+_seed = _number_arg(_ascii_int, lambda v: v >= 0, "--seed must be an int >= 0")
 
 
 def _slope(text: str) -> float:
     import nn.layers
 
     try:
-        return nn.layers.check_negative_slope(float(text))
+        return nn.layers.check_negative_slope(_ascii_float(text))
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"--negative-slope: {e}") from None
 
@@ -107,14 +130,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     import nn.layers
 
     p.add_argument("--dataset", choices=sorted(nn.data.DATASETS), default="moons", help="data set (default: moons)")
-    p.add_argument("--n", type=_positive_int, default=200, help="number of samples (default: 200)")
+    p.add_argument("--n", type=_samples, default=200, help=f"number of samples, at most {MAX_SAMPLES} (default: 200)")
     p.add_argument("--noise", type=_non_negative, default=0.1, help="data noise (default: 0.1)")
-    p.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden widths, e.g. 16,16 (default)")
+    p.add_argument(
+        "--hidden",
+        type=_widths,
+        default=[16, 16],
+        help=f"hidden widths, e.g. 16,16 (default); at most {MAX_PARAMETERS:,} parameters in all",
+    )
     p.add_argument(
         "--activation", choices=nn.layers.ACTIVATIONS, default="relu", help="hidden activation (default: relu)"
     )
-    p.add_argument("--epochs", type=_positive_int, default=40, help="passes over the data (default: 40)")
-    p.add_argument("--batch-size", type=_positive_int, default=20, help="samples per step (default: 20)")
+    p.add_argument(
+        "--epochs", type=_epochs, default=40, help=f"passes over the data, at most {MAX_EPOCHS} (default: 40)"
+    )
+    p.add_argument("--batch-size", type=_samples, default=20, help="samples per step (default: 20)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="optimizer (default: adam)")
     p.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: 0.02 adam, 0.1 sgd)")
     p.add_argument("--l2", type=_non_negative, default=1e-4, help="L2 penalty coefficient (default: 1e-4)")
@@ -140,22 +170,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check_out(path: Path) -> None:
-    """Checked before training, so a typo in --out does not cost a training run."""
-    if not path.parent.is_dir():
-        raise ValueError(f"--out {path}: directory {path.parent} does not exist; create it first")
-    if path.is_dir():
-        raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'model.json'}")
-    if path.suffix.lower() != ".json":
-        raise ValueError(
-            f"--out {path}: the model is saved as JSON; give a file name ending in .json, "
-            f"such as {path.with_suffix('.json')}"
-        )
-    # A plot path that is a directory would otherwise fail only after the model was trained and saved.
-    for plot in plot_paths(path):
-        if plot.is_dir():
+    """Checked before training, so a typo in --out or an unwritable directory does not cost a training run."""
+    try:
+        # The names of the plots beside the model are longer than its own: check those.
+        for p in (path, *plot_paths(path)):
+            check_name("--out", p)
+        if not path.parent.is_dir():
+            raise ValueError(f"--out {shown(path)}: directory {shown(path.parent)} does not exist; create it first")
+        if path.is_dir():
             raise ValueError(
-                f"--out {path}: {plot} (where the plot goes) is a directory; move it or choose another --out"
+                f"--out {shown(path)} is a directory; give a file name such as {shown(path / 'model.json')}"
             )
+        if path.suffix.lower() != ".json":
+            raise ValueError(
+                f"--out {shown(path)}: the model is saved as JSON; give a file name ending in .json, "
+                f"such as {shown(path.with_suffix('.json'))}"
+            )
+        # A plot path that is a directory would otherwise fail only after the model was trained and saved.
+        for plot in plot_paths(path):
+            if plot.is_dir():
+                raise ValueError(
+                    f"--out {shown(path)}: {shown(plot)} (where the plot goes) is a directory; "
+                    "move it or choose another --out"
+                )
+        check_output_path("--out", path)
+    except CliError as e:
+        raise ValueError(str(e)) from None
 
 
 def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutcome:
@@ -185,6 +225,11 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
         classes = int(np.max(y)) + 1
         loss, nout = ("bce_with_logits", 1) if classes == 2 else ("cross_entropy", classes)
     X_train, X_val, y_train, y_val = nn.data.train_test_split(X, y, args.val_split, args.seed)
+    # Counted from the shapes before anything is built: an absurd --hidden is refused in a moment.
+    try:
+        check_network(X.shape[1], args.hidden, nout)
+    except CliError as e:
+        raise ValueError(str(e)) from None
     model = nn.MLP(
         X.shape[1],
         [*args.hidden, nout],
@@ -257,10 +302,10 @@ def run_train(args: argparse.Namespace, out: TextIO | None = None) -> TrainOutco
     try:
         nn.save(model, path)
     except OSError as e:
-        raise ValueError(f"--out {path}: cannot write: {e.strerror or e}") from None
+        raise ValueError(f"--out {shown(path)}: cannot write: {e.strerror or e}") from None
     if existed:
-        print(f"overwriting {path}", file=out)
-    print(f"saved model to {path}", file=out)
+        print(f"overwriting {shown(path)}", file=out)
+    print(f"saved model to {shown(path)}", file=out)
     title = f"{args.dataset}, MLP({X.shape[1]}, {[*args.hidden, nout]})"
     return TrainOutcome(model, history, X_train, y_train, path, X_val, y_val, title)
 
@@ -280,7 +325,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         raise CliError(str(e)) from None
     except OSError as e:
         # run_train reports an unwritable --out as a ValueError; this is the last resort for any other write.
-        raise CliError(f"--out {args.out}: cannot write: {e.strerror or e}") from None
+        raise CliError(f"--out {shown(args.out)}: cannot write: {e.strerror or e}") from None
 
 
 def _train_and_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -294,7 +339,7 @@ def _train_and_plot(args: argparse.Namespace, out: TextIO) -> int:
     loss_path, boundary_path = plot_paths(outcome.out_path)
     try:
         plots.plot_history(outcome.history, path=loss_path, title=outcome.title or None)
-        print(f"wrote {loss_path}", file=out)
+        print(f"wrote {shown(loss_path)}", file=out)
         X = np.asarray(outcome.X_train, dtype=float)
         if X.ndim == 2 and X.shape[1] == 2:
             plots.plot_decision_boundary(
@@ -306,10 +351,10 @@ def _train_and_plot(args: argparse.Namespace, out: TextIO) -> int:
                 title=f"decision boundary: {outcome.title}" if outcome.title else None,
                 path=boundary_path,
             )
-            print(f"wrote {boundary_path}", file=out)
+            print(f"wrote {shown(boundary_path)}", file=out)
     except OSError as e:
-        reason = f"{e.strerror or e} ({e.filename or 'a plot'})"
-        raise CliError(f"--out {outcome.out_path}: cannot write: {reason}") from None
+        reason = f"{e.strerror or e} ({shown(str(e.filename)) if e.filename else 'a plot'})"
+        raise CliError(f"--out {shown(outcome.out_path)}: cannot write: {reason}") from None
     return 0
 
 
