@@ -159,7 +159,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         n = len(trace(f).nodes)
         if n > MAX_STEPS_NODES:
             raise CliError(
-                f"--steps {page}: the graph has {n} nodes, more than the {MAX_STEPS_NODES} that are stepped "
+                f"--steps {shown(page)}: the graph has {n} nodes, more than the {MAX_STEPS_NODES} that are stepped "
                 "through (one Graphviz run per step); step through a smaller expression, or draw this one with -o"
             )
         title = f"backward pass of f({', '.join(expr.variables)}) = {expr.source.strip()}"
@@ -173,7 +173,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if status:
             return status
     if path is None or graph is None:
-        note("no picture written; pass -o graph.svg to draw it")
+        if page is None:  # the values alone: say how to get the picture
+            note("no picture written; pass -o graph.svg to draw it")
         return 0
     try:
         if path.suffix.lower() == ".dot":
