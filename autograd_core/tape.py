@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import fixed, linear, ops
 from ._state import enable_grad
 from .engine import _arity_error, topo_order  # one wording for a wrong rule, eager or replayed
 from .ops import OpSpec
@@ -165,33 +165,24 @@ class Tape:
     def forward_batch(self, xs: Sequence[np.ndarray], pv: Sequence[float], n: int) -> BatchState:
         """Every slot's value for a batch of ``n`` samples (argument arrays ``xs``, parameter floats ``pv``).
 
-        Non-varying slots are computed once, as floats, with the scalar
-        forwards; varying ops run one group at a time (see :class:`_Levels`).
+        Non-varying slots are computed once (see :mod:`autograd_core.fixed`);
+        varying ops run one group at a time (see :class:`_Levels`).
         """
         lv = self._levels
-        nv: list[Any] = [*pv, *self.consts]
-        append = nv.append
-        for kind, fwd, a, b, ctx in lv.nv_forward:
-            if kind == _BINARY:
-                r = fwd(nv[a], nv[b])
-            elif kind == _UNARY:
-                r = fwd(nv[a])
-            elif kind == _UNARY_CTX:
-                r = fwd(nv[a], *ctx)
-            else:
-                r = fwd(*[nv[j] for j in a], *ctx)
-            append(r if type(r) is float else float(r))
-        S = np.array(nv, dtype=np.float64)
+        S = lv.fixed.forward(list(pv), self.consts)
         V = np.empty((lv.n_rows, n))
         if self.n_args:
             V[: self.n_args] = xs
-        gathered = []
+        gathered: list[Any] = []
         for grp in lv.groups:
+            if isinstance(grp, linear.LinearGroup):
+                gathered.append(grp.forward(V, S))
+                continue
             ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
             V[grp.start : grp.stop] = grp.vforward(*ins, *grp.ctx)
             # Kept for the backward pass, which needs the same operands.
             gathered.append(ins)
-        return BatchState(V, nv, n, gathered)
+        return BatchState(V, S, n, gathered)
 
     def batch_value(self, state: BatchState, slot: int) -> np.ndarray:
         """The values of ``slot`` over the batch, as a new array."""
@@ -207,8 +198,8 @@ class Tape:
         ``G`` holds the per-sample gradient of every varying slot; ``T`` the
         batch-summed gradient of every non-varying slot.  Groups run from the
         last level back, so a group's gradient is complete when it runs (its
-        users are all at higher levels); then the non-varying ops run once on
-        floats, in reverse topological order.
+        users are all at higher levels); then the non-varying ops run once,
+        last level first (:class:`~autograd_core.fixed.FixedProgram`).
         """
         lv = self._levels
         V, n = state.V, state.n
@@ -220,6 +211,9 @@ class Tape:
         else:
             T[lv.nvi[out]] = float(n)
         for grp, ins in zip(reversed(lv.groups), reversed(state.gathered)):
+            if isinstance(grp, linear.LinearGroup):
+                grp.backward(G, T, ins)
+                continue
             g = G[grp.start : grp.stop]
             r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
             if type(r) is not tuple or len(r) != len(ins):
@@ -235,38 +229,17 @@ class Tape:
                 else:
                     # Per-sample contributions to a non-varying slot: summed over the batch.
                     dst.add(T, c.sum(axis=1))
-        tot: list[Any] = T.tolist()
-        for kind, rule, a, b, ctx, spec, k in reversed(lv.nv_backward):
-            g = tot[k]
-            out_v = state.nv[k]
-            nvals = state.nv
-            if kind == _UNARY:
-                r = rule(g, out_v, nvals[a])
-                operands: tuple[int, ...] = (a,)
-            elif kind == _BINARY:
-                r = rule(g, out_v, nvals[a], nvals[b])
-                operands = (a, b)
-            elif kind == _UNARY_CTX:
-                r = rule(g, out_v, nvals[a], *ctx)
-                operands = (a,)
-            else:
-                r = rule(g, out_v, *[nvals[j] for j in a], *ctx)
-                operands = a
-            if type(r) is not tuple or len(r) != len(operands):
-                _arity_error(spec, r, len(operands))
-            for j, c in zip(operands, r):
-                if c is not None:
-                    tot[j] += c
+        lv.fixed.backward(state.nv, T)
         arg_grads = [np.array(G[i]) for i in range(self.n_args)]
-        return arg_grads, [float(t) for t in tot[: self.n_params]]
+        return arg_grads, T[: self.n_params].tolist()
 
 
 class BatchState:
-    """One batched forward pass: ``V`` (varying rows x samples), ``nv`` (non-varying floats), each group's operands."""
+    """One batched forward pass: ``V`` (varying rows x samples), ``nv`` (non-varying values), each group's operands."""
 
     __slots__ = ("V", "nv", "n", "gathered")
 
-    def __init__(self, V: np.ndarray, nv: list[Any], n: int, gathered: list[list[Any]]) -> None:
+    def __init__(self, V: np.ndarray, nv: np.ndarray, n: int, gathered: list[Any]) -> None:
         self.V = V
         self.nv = nv
         self.n = n
@@ -341,16 +314,20 @@ class _Levels:
             if not varying[s]:
                 nvi[s] = count
                 count += 1
-        self.nv_forward: list[tuple[Any, ...]] = []
-        self.nv_backward: list[tuple[Any, ...]] = []
+        self.fixed = fixed.FixedProgram(tape, nvi, _vectorized)
         level = [0] * n_slots
         groups: dict[tuple[Any, ...], list[int]] = {}
+        chains, swallowed = linear.find_chains(tape)
         for k, (spec, operands, ctx) in enumerate(tape.ops):
             s = n_leaves + k
-            if not varying[s]:
-                kind, a, b = _kind(tuple(nvi[j] for j in operands), ctx)
-                self.nv_forward.append((kind, spec.forward, a, b, ctx))
-                self.nv_backward.append((kind, spec.rule, a, b, ctx, spec, nvi[s]))
+            if not varying[s]:  # replayed by self.fixed
+                continue
+            if s in swallowed:  # a product or partial sum inside a linear chain: no row
+                continue
+            if s in chains:  # a linear chain's root: grouped with the chains reading the same inputs
+                inputs = chains[s].inputs
+                level[s] = 1 + max(level[j] for j in inputs)
+                groups.setdefault((level[s], "linear", inputs), []).append(s)
                 continue
             level[s] = 1 + max(level[j] for j in operands if varying[j])
             flags = tuple(varying[j] for j in operands)
@@ -360,12 +337,16 @@ class _Levels:
             row[i] = i
         next_row = n_args
         ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: first occurrence within a level
-        self.groups: list[_Group] = []
-        for (_, _, ctx, flags), members in ordered:
+        self.groups: list[_Group | linear.LinearGroup] = []
+        for key, members in ordered:
             start = next_row
             for s in members:
                 row[s] = next_row
                 next_row += 1
+            if key[1] == "linear":
+                self.groups.append(linear.LinearGroup([chains[s] for s in members], row, nvi, start, next_row))
+                continue
+            _, _, ctx, flags = key
             spec = tape.ops[members[0] - n_leaves][0]
             ops_info = []
             for p, var in enumerate(flags):
