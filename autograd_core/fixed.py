@@ -34,13 +34,13 @@ from .engine import _arity_error  # one wording for a wrong rule, eager or repla
 from .linear import TapeLike
 from .ops import OpSpec
 
-__all__ = ["FixedProgram"]
+__all__ = ["FixedProgram", "OpGroup", "SumGroup"]
 
 #: ``vectorize(spec) -> (vforward, vrule)``: the op's array forms (or per-element loops), from the tape.
 Vectorize = Callable[[OpSpec], tuple[Callable[..., Any], Callable[..., Any]]]
 
 
-class _OpGroup:
+class OpGroup:
     """Fixed ops of one level with the same op and params: one array call for all."""
 
     __slots__ = ("spec", "vforward", "vrule", "ctx", "out", "operands")
@@ -68,7 +68,7 @@ class _OpGroup:
                 np.add.at(T, idx, np.broadcast_to(c, g.shape))
 
 
-class _SumGroup:
+class SumGroup:
     """Chains of ``add`` of one level, each reduced to the sum of its leaves."""
 
     __slots__ = ("out", "leaves", "chain")
@@ -127,16 +127,16 @@ class FixedProgram:
             else:
                 level[s] = 1 + max(level[j] for j in operands)
                 groups.setdefault((level[s], id(spec), ctx), []).append((s, operands))
-        self.groups: list[_OpGroup | _SumGroup] = []
+        self.groups: list[OpGroup | SumGroup] = []
         for key, members in sorted(groups.items(), key=lambda kv: kv[0][0]):  # stable within a level
             out = [nvi[s] for s, _ in members]
             if key[1] == "sum":
-                self.groups.append(_SumGroup(out, [[nvi[j] for j in leaves] for _, leaves in members]))
+                self.groups.append(SumGroup(out, [[nvi[j] for j in leaves] for _, leaves in members]))
                 continue
             spec = op_list[members[0][0] - n_leaves][0]
             arity = len(members[0][1])
             cols = [[nvi[ops_[p]] for _, ops_ in members] for p in range(arity)]
-            self.groups.append(_OpGroup(spec, vectorize, key[2], out, cols))
+            self.groups.append(OpGroup(spec, vectorize, key[2], out, cols))
 
     def forward(self, pv: list[float], consts: tuple[float, ...]) -> np.ndarray:
         """The fixed slots' values: parameters ``pv``, constants, then each fixed op's result."""

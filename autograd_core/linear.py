@@ -57,6 +57,7 @@ class TapeLike(Protocol):
     outputs: tuple[int, ...]
     varying: tuple[bool, ...]
 
+
 #: Fewest terms (weight entries) for which a group is replayed as a matrix product.
 MIN_TERMS = 4
 

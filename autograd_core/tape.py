@@ -110,6 +110,14 @@ class Tape:
             self.single,
         )
 
+    def batch_groups(self) -> list[Any]:
+        """The batched replay's groups in forward order (``_Group`` or :class:`~autograd_core.linear.LinearGroup`)."""
+        return list(self._levels.groups)
+
+    def fixed_groups(self) -> list[Any]:
+        """The groups that replay the non-varying slots once per batch (see :mod:`autograd_core.fixed`)."""
+        return list(self._levels.fixed.groups)
+
     # -- one sample ---------------------------------------------------------------
 
     def forward_scalar(self, xs: Sequence[float], pv: Sequence[float]) -> list[float]:
