@@ -18,7 +18,7 @@ SPIRAL a 2-arm spiral of 1,000 points trained to >= 95% training accuracy
 TABLE  W1's step (hinge + 1e-4 L2, forward + backward + SGD, full batch) at
        larger MLPs and batches, compiled against PyTorch float64 batched,
        side by side in one subprocess per row (medians); each row's peak
-       memory (``ru_maxrss``) measured in two more fresh subprocesses, one
+       memory (``VmHWM``, else ``ru_maxrss``) measured in two more fresh subprocesses, one
        running the compiled step alone and one PyTorch alone.
 GROUPS the cost of finding the linear groups (building the batched program
        of W1's tape at 2-64-64-1) in eager steps at that size (100 points).
@@ -285,8 +285,26 @@ def run_row(width: int, points: int, mode: str, steps: int, threads: int) -> dic
             t = time.perf_counter()
             e.step(k)
             times[name].append(time.perf_counter() - t)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
-    return {"first": first, "median": {k: statistics.median(v) for k, v in times.items()}, "peak": peak}
+    return {"first": first, "median": {k: statistics.median(v) for k, v in times.items()}, "peak": peak_memory()}
+
+
+def peak_memory() -> int:
+    """This process's peak resident memory in bytes.
+
+    Linux keeps ``ru_maxrss`` across ``execve``, so a child forked from a
+    parent that imported PyTorch would report the parent's size; the
+    kernel's ``VmHWM`` is per address space and starts afresh at ``exec``.
+    Elsewhere ``ru_maxrss`` is used.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def _subprocess_row(width: int, points: int, mode: str, steps: int, threads: int) -> dict[str, Any]:
@@ -458,7 +476,7 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument("--torch-threads", type=int, default=0, help="PyTorch intra-op threads (0: its default)")
     parser.add_argument("--table-steps", type=int, default=30, help="timed steps per engine and TABLE row")
-    parser.add_argument("--spiral64-max-steps", type=int, default=1500, help="step bound of SPIRAL64")
+    parser.add_argument("--spiral64-max-steps", type=int, default=600, help="step bound of SPIRAL64")
     parser.add_argument(
         "--only", choices=["w1", "spiral", "table", "groups", "elemw", "spiral64"], help="run one section only"
     )
