@@ -13,9 +13,13 @@ A :class:`Compiled` replays the tape:
   ``forward`` and ``rule`` of each op, which gives the eager engine's results;
 * for a batch (1-D numpy arrays of one length, one entry per sample) with the
   ops' vectorized ``vforward`` / ``vrule``, one numpy call per group of
-  same-op nodes of one level of the graph.  Slots that do not depend on an
-  argument (a weight penalty, say) are computed once as floats; their
-  gradient is the sum of the per-sample contributions.
+  same-op nodes of one level of the graph, and one matrix product per layer:
+  sums of weight-times-input products that read the same inputs are
+  replayed as ``W @ X + b`` (:mod:`autograd_core.linear`).  Slots that do
+  not depend on an argument (a weight penalty, say) are computed once per
+  batch; their gradient is the sum of the per-sample contributions.  The
+  matrix products and reductions add in another order than the eager
+  engine, so batched results agree with it to rounding, not bit for bit.
 
 Parameter values are read from the parameters' ``.data`` at every call, so an
 optimizer can update them between calls without a re-trace;

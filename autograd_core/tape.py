@@ -19,14 +19,20 @@ Replay (:class:`Tape` methods):
   and gradients are the eager ones.
 * ``forward_batch`` / ``backward_batch``: a slot that depends on an argument
   ("varying") is a row of a (rows x samples) float64 matrix; a slot that does
-  not (a weight, a penalty on the weights) is one float, computed once with
-  the scalar forward.  Varying ops are grouped by level (ops of one level do
-  not depend on each other) and by op: each group is one call of the op's
-  ``vforward`` / ``vrule`` on (members x samples) arrays gathered from the
-  matrix (or a per-sample loop over ``forward`` / ``rule`` when an op has no
-  vectorized form).  The gradient of a non-varying slot is the sum of its
-  per-sample contributions, after which its rule runs once on floats (rules
-  are linear in the upstream gradient).  Callers run these under
+  not (a weight, a penalty on the weights) is one float, computed once per
+  batch (:mod:`autograd_core.fixed`).  Varying ops are grouped by level (ops
+  of one level do not depend on each other) and by op: each group is one
+  call of the op's ``vforward`` / ``vrule`` on (members x samples) arrays
+  gathered from the matrix (or a per-sample loop over ``forward`` / ``rule``
+  when an op has no vectorized form).  Sums of weight-times-input products
+  that read the same inputs (a layer of neurons) are one more kind of group,
+  a :class:`~autograd_core.linear.LinearGroup`: one matrix product forward
+  and two backward; their products and partial sums get no row, so no
+  (parameters x samples) array is built.  Matrix products add in another
+  order than the eager engine, so batched results agree with it to rounding
+  (1e-9 relative is tested), not bit for bit.  The gradient of a non-varying
+  slot is the sum of its per-sample contributions, after which its rule runs
+  once (rules are linear in the upstream gradient).  Callers run these under
   ``np.errstate(all="ignore")``.
 """
 
@@ -303,12 +309,15 @@ class _Group:
 
 
 class _Levels:
-    """The batched program: varying ops grouped by level, non-varying ops as scalar instructions.
+    """The batched program: varying ops grouped by level, linear chains as matrix products, the fixed part.
 
     The level of a varying op is 1 + the largest level of its varying
     operands (arguments are level 0), so ops of one level never depend on
-    each other.  Rows of the value matrix are numbered arguments first, then
-    group by group, so each group writes one contiguous block of rows.
+    each other.  A linear chain's root (:func:`~autograd_core.linear.find_chains`)
+    sits one level above its inputs and is grouped with the roots reading the
+    same inputs; the slots it swallows get no row and no level.  Rows of the
+    value matrix are numbered arguments first, then group by group, so each
+    group writes one contiguous block of rows.
     """
 
     def __init__(self, tape: Tape) -> None:
