@@ -446,7 +446,8 @@ class Compiled:
         else:
             with np.errstate(all="ignore"):
                 state = t.forward_batch(xs, self._param_values(), n)
-            outs = [t.batch_value(state, s) for s in t.outputs]
+            outs = [t.batch_value(state, s) for s in t.outputs]  # copies: the matrices are reused
+            t.release(state)
         return outs[0] if self.single else outs
 
     def forward_backward(self, *args: Any) -> tuple[Any, list[Any], list[float]]:
@@ -483,7 +484,9 @@ class Compiled:
         with np.errstate(all="ignore"):
             state = t.forward_batch(xs, pv, n)
             arg_g, par_g = t.backward_batch(state)
-        return t.batch_value(state, out_slot), arg_g, par_g
+        out = t.batch_value(state, out_slot)  # a copy, as are arg_g: the matrices are reused
+        t.release(state)
+        return out, arg_g, par_g
 
     def value_and_grad(self, args: Sequence[Any], *, reduce: str = "mean") -> tuple[float, list[float]]:
         """The output reduced over the batch, and its gradient w.r.t. each parameter.

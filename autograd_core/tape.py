@@ -104,6 +104,8 @@ class Tape:
             kind, a, b = _kind(operands, ctx)
             self._scalar.append((n_leaves + k, kind, spec.forward, spec.rule, a, b, ctx, spec))
         self._levels = _Levels(self)
+        # Value and gradient matrices of finished replays, reused by the next (see release()).
+        self._spare: list[np.ndarray] = []
 
     def signature(self) -> tuple[Any, ...]:
         """What two traces must share to be the same program (ops, operands, ctx, constants, outputs)."""
@@ -184,7 +186,7 @@ class Tape:
         """
         lv = self._levels
         S = lv.fixed.forward(list(pv), self.consts)
-        V = np.empty((lv.n_rows, n))
+        V = self._matrix(n)
         if self.n_args:
             V[: self.n_args] = xs
         gathered: list[Any] = []
@@ -197,6 +199,26 @@ class Tape:
             # Kept for the backward pass, which needs the same operands.
             gathered.append(ins)
         return BatchState(V, S, n, gathered)
+
+    def _matrix(self, n: int) -> np.ndarray:
+        """A (rows x n) float64 matrix, uninitialized: a released one when its shape fits.
+
+        Reusing them matters: a fresh matrix of megabytes costs page faults on
+        every replay, which on some machines take longer than the replay's math.
+        """
+        shape = (self._levels.n_rows, n)
+        try:
+            m = self._spare.pop()  # atomic: threads replaying one tape each get their own matrix
+        except IndexError:
+            return np.empty(shape)
+        return m if m.shape == shape else np.empty(shape)
+
+    def release(self, state: BatchState) -> None:
+        """Hand ``state``'s matrices back for the next replay; ``state`` must not be used afterwards."""
+        for m in (state.V, state.G):
+            if m is not None and len(self._spare) < 4:
+                self._spare.append(m)
+        state.G = None
 
     def batch_value(self, state: BatchState, slot: int) -> np.ndarray:
         """The values of ``slot`` over the batch, as a new array."""
@@ -217,7 +239,8 @@ class Tape:
         """
         lv = self._levels
         V, n = state.V, state.n
-        G = np.zeros((lv.n_rows, n))
+        G = state.G = self._matrix(n)
+        G.fill(0.0)
         T = np.zeros(len(state.nv))
         out = self.outputs[0]
         if lv.row[out] >= 0:
@@ -251,13 +274,14 @@ class Tape:
 class BatchState:
     """One batched forward pass: ``V`` (varying rows x samples), ``nv`` (non-varying values), each group's operands."""
 
-    __slots__ = ("V", "nv", "n", "gathered")
+    __slots__ = ("V", "nv", "n", "gathered", "G")
 
     def __init__(self, V: np.ndarray, nv: np.ndarray, n: int, gathered: list[Any]) -> None:
         self.V = V
         self.nv = nv
         self.n = n
         self.gathered = gathered
+        self.G: np.ndarray | None = None
 
 
 class _Scatter:
