@@ -405,3 +405,23 @@ def test_linear_integer_batches_give_the_float_results() -> None:
     ints = np.array([[1, -2], [3, 0], [-1, 2]])
     _close(c(*ints.T), c(*ints.T.astype(float)))
     _close(c(*ints.T), [c(float(a), float(b)) for a, b in ints])
+
+
+def test_linear_reused_matrices_do_not_leak_between_replays() -> None:
+    model = MLP(2, [5, 1], rng=random.Random(11))
+    params = list(model.parameters())
+    c = compile(lambda *x: model(list(x))[0], [0.1, 0.2], params=params)
+    big, small = _data(7, 2, 1), _data(3, 2, 2)
+    first = c.forward_backward(*big.T)
+    # Interleaved sizes and calls: each replay starts from clean matrices, whichever it is handed.
+    c(*small.T)
+    c.forward_backward(*small.T)
+    again = c.forward_backward(*big.T)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    _close(c.forward_backward(*small.T)[0], [c(float(a), float(b)) for a, b in small])
+    # The returned arrays are copies: the next replay does not overwrite them.
+    out = c(*big.T)
+    kept = out.copy()
+    c(*(big.T * 2.0))
+    np.testing.assert_array_equal(out, kept)
