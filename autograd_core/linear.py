@@ -31,7 +31,11 @@ inside it are still found.  Groups with fewer than :data:`MIN_TERMS` terms
 Accuracy: a matrix product sums the terms in another order (and BLAS may use
 fused multiply-adds), so values and gradients agree with the eager engine's
 to rounding (about 1e-15 relative to the sum of the terms' magnitudes), not
-bit for bit; the scalar replay keeps the eager order exactly.
+bit for bit; the scalar replay keeps the eager order exactly.  Signed zeros:
+the weight and bias gradients are added into their own entries only, and
+bias sums start from -0.0, so a lone -0.0 gradient elsewhere stays -0.0; but
+a matrix product whose every term is -0.0 may give +0.0 (BLAS starts its
+sums from +0.0), where the eager engine gives -0.0.
 """
 
 from __future__ import annotations
