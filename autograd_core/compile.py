@@ -13,9 +13,13 @@ A :class:`Compiled` replays the tape:
   ``forward`` and ``rule`` of each op, which gives the eager engine's results;
 * for a batch (1-D numpy arrays of one length, one entry per sample) with the
   ops' vectorized ``vforward`` / ``vrule``, one numpy call per group of
-  same-op nodes of one level of the graph.  Slots that do not depend on an
-  argument (a weight penalty, say) are computed once as floats; their
-  gradient is the sum of the per-sample contributions.
+  same-op nodes of one level of the graph, and one matrix product per layer:
+  sums of weight-times-input products that read the same inputs are
+  replayed as ``W @ X + b`` (:mod:`autograd_core.linear`).  Slots that do
+  not depend on an argument (a weight penalty, say) are computed once per
+  batch; their gradient is the sum of the per-sample contributions.  The
+  matrix products and reductions add in another order than the eager
+  engine, so batched results agree with it to rounding, not bit for bit.
 
 Parameter values are read from the parameters' ``.data`` at every call, so an
 optimizer can update them between calls without a re-trace;
@@ -437,7 +441,8 @@ class Compiled:
         else:
             with np.errstate(all="ignore"):
                 state = t.forward_batch(xs, self._param_values(), n)
-            outs = [t.batch_value(state, s) for s in t.outputs]
+            outs = [t.batch_value(state, s) for s in t.outputs]  # copies: the matrices are reused
+            t.release(state)
         return outs[0] if self.single else outs
 
     def forward_backward(self, *args: Any) -> tuple[Any, list[Any], list[float]]:
@@ -474,7 +479,9 @@ class Compiled:
         with np.errstate(all="ignore"):
             state = t.forward_batch(xs, pv, n)
             arg_g, par_g = t.backward_batch(state)
-        return t.batch_value(state, out_slot), arg_g, par_g
+        out = t.batch_value(state, out_slot)  # a copy, as are arg_g: the matrices are reused
+        t.release(state)
+        return out, arg_g, par_g
 
     def value_and_grad(self, args: Sequence[Any], *, reduce: str = "mean") -> tuple[float, list[float]]:
         """The output reduced over the batch, and its gradient w.r.t. each parameter.

@@ -18,19 +18,15 @@ Replay has two interpreters:
   ``forward`` and ``rule``, in the eager engine's order, so values and
   gradients are the eager ones).  ``Tape.forward_scalar`` /
   ``backward_scalar`` run the whole tape with it for one sample;
-* the batch interpreter, ``Tape.forward_batch`` -> :class:`BatchState` ->
-  ``Tape.backward_batch``.  A slot that depends on an argument ("varying")
-  is a row of a (rows x samples) float64 matrix; a slot that does not (a
-  weight, a penalty on the weights) is one float.  Varying ops are grouped by
-  level (ops of one level do not depend on each other) and by op
-  (:class:`_Levels`, :class:`_Group`): each group is one call of the op's
-  ``vforward`` / ``vrule`` on (members x samples) arrays gathered from the
-  matrix (for a user's op without vectorized forms, one loop over the
-  samples with ``forward`` / ``rule``).  The non-varying ops are a
-  :class:`ScalarProgram` of their own, run once per batch: forward before the
-  groups, backward after them on the batch-summed gradients (rules are
-  linear in the upstream gradient).  Callers run these under
-  ``np.errstate(all="ignore")``.
+* the batch interpreter, :mod:`autograd_core.batch` (``Tape.forward_batch``
+  -> :class:`~autograd_core.batch.BatchState` -> ``Tape.backward_batch``):
+  varying slots as rows of a (rows x samples) matrix replayed one numpy call
+  per group of same-op slots of a level, layers of weight-times-input sums
+  as matrix products (:mod:`autograd_core.linear`), and the slots that
+  depend on no argument once per batch in vectorized groups
+  (:mod:`autograd_core.fixed`).  Its sums add in another order than the
+  eager engine, so batched results agree with it to rounding, not bit for
+  bit.  Callers run it under ``np.errstate(all="ignore")``.
 """
 
 from __future__ import annotations
@@ -42,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from ._state import enable_grad
+from .batch import BatchProgram, BatchState
 from .engine import topo_order
-from .primitives import OpSpec, is_builtin, rule_arity_error
+from .primitives import OpSpec, rule_arity_error
 from .value import Value
 
 __all__ = ["Tape", "ScalarProgram", "BatchState", "TraceError", "trace", "describe_mismatch"]
@@ -63,10 +60,10 @@ class ScalarProgram:
 
     A program is a list of ops whose results are appended, in order, to a
     list of values: op ``i`` writes slot ``first_out + i`` and reads the
-    slots in its operand tuple.  The whole tape is one program (one-sample
-    replay); the non-varying ops of a batch are another (run once per batch).
-    Replay visits the ops in the eager engine's order, so values and
-    gradients are the eager ones.
+    slots in its operand tuple.  The whole tape is one program: the
+    one-sample replay (a batch is the batch interpreter's job).  Replay
+    visits the ops in the eager engine's order, so values and gradients are
+    the eager ones.
     """
 
     __slots__ = ("code", "first_out")
@@ -163,7 +160,7 @@ class Tape:
         self._grad_start = [-0.0] * len(varying)
         for s in (*self._unused_args, *(n_args + k for k in self._unused_params)):
             self._grad_start[s] = 0.0
-        self._levels = _Levels(self)
+        self._batch = BatchProgram(self, self._unused_args, self._unused_params)
 
     def signature(self) -> tuple[Any, ...]:
         """What two traces must share to be the same program (ops, operands, ctx, constants, outputs)."""
@@ -191,198 +188,31 @@ class Tape:
         self._program.backward(vals, grads)
         return grads
 
-    # -- a batch -------------------------------------------------------------------
+    # -- a batch (the batch interpreter, autograd_core.batch) -------------------
+
+    def batch_groups(self) -> list[Any]:
+        """The batched replay's groups in forward order (``_Group`` or :class:`~autograd_core.linear.LinearGroup`)."""
+        return list(self._batch.groups)
+
+    def fixed_groups(self) -> list[Any]:
+        """The groups that replay the non-varying slots once per batch (see :mod:`autograd_core.fixed`)."""
+        return list(self._batch.fixed.groups)
 
     def forward_batch(self, xs: Sequence[np.ndarray], pv: Sequence[float], n: int) -> BatchState:
-        """Every slot's value for a batch of ``n`` samples (argument arrays ``xs``, parameter floats ``pv``).
-
-        Non-varying slots are computed once, as floats, with the scalar
-        forwards; varying ops run one group at a time (see :class:`_Levels`).
-        """
-        lv = self._levels
-        nv: list[Any] = [*pv, *self.consts]
-        lv.nv_program.forward(nv)
-        S = np.array(nv, dtype=np.float64)
-        V = np.empty((lv.n_rows, n))
-        if self.n_args:
-            V[: self.n_args] = xs
-        gathered = []
-        for grp in lv.groups:
-            ins = [V[src] if var else S[src] for var, src, _ in grp.operands]
-            V[grp.start : grp.stop] = grp.vforward(*ins, *grp.ctx)
-            # Kept for the backward pass, which needs the same operands.
-            gathered.append(ins)
-        return BatchState(V, nv, n, gathered)
+        """Every slot's value for a batch of ``n`` samples (argument arrays ``xs``, parameter floats ``pv``)."""
+        return self._batch.forward(xs, pv, self.consts, n)
 
     def batch_value(self, state: BatchState, slot: int) -> np.ndarray:
         """The values of ``slot`` over the batch, as a new array."""
-        lv = self._levels
-        row = lv.row[slot]
-        if row >= 0:
-            return np.array(state.V[row])
-        return np.full(state.n, state.nv[lv.nvi[slot]])
+        return self._batch.value(state, slot)
 
     def backward_batch(self, state: BatchState) -> tuple[list[np.ndarray], list[float]]:
-        """Per-sample argument gradients and batch-summed parameter gradients of the (single) output.
+        """Per-sample argument gradients and batch-summed parameter gradients of the (single) output."""
+        return self._batch.backward(state)
 
-        ``G`` holds the per-sample gradient of every varying slot; ``T`` the
-        batch-summed gradient of every non-varying slot.  Groups run from the
-        last level back, so a group's gradient is complete when it runs (its
-        users are all at higher levels); then the non-varying ops run once on
-        floats, in reverse topological order.
-        """
-        lv = self._levels
-        V, n = state.V, state.n
-        # Signed zeros as in backward_scalar: -0.0 where a gradient can arrive, +0.0 for unused leaves.
-        G = np.full((lv.n_rows, n), -0.0)
-        G[self._unused_args] = 0.0
-        T = np.full(len(state.nv), -0.0)
-        T[self._unused_params] = 0.0
-        out = self.outputs[0]
-        if lv.row[out] >= 0:
-            G[lv.row[out]] = 1.0
-        else:
-            T[lv.nvi[out]] = float(n)
-        for grp, ins in zip(reversed(lv.groups), reversed(state.gathered)):
-            g = G[grp.start : grp.stop]
-            r = grp.vrule(g, V[grp.start : grp.stop], *ins, *grp.ctx)
-            if type(r) is not tuple or len(r) != len(ins):
-                raise rule_arity_error(grp.spec, r, len(ins))
-            shape = g.shape
-            for (var, _, dst), c in zip(grp.operands, r):
-                if c is None:
-                    c = 0.0  # "no gradient" adds +0.0, as in the eager engine
-                if np.shape(c) != shape:
-                    c = np.broadcast_to(c, shape)
-                if var:
-                    dst.add(G, c)
-                else:
-                    # Per-sample contributions to a non-varying slot: summed over the batch.
-                    # initial=-0.0: a sum of -0.0s stays -0.0 (numpy's sum starts from +0.0).
-                    dst.add(T, np.add.reduce(c, axis=1, initial=-0.0))
-        # Rules are linear in the upstream gradient: the non-varying ops run once on the batch sums.
-        tot: list[Any] = T.tolist()
-        lv.nv_program.backward(state.nv, tot)
-        arg_grads = [np.array(G[i]) for i in range(self.n_args)]
-        return arg_grads, [float(t) for t in tot[: self.n_params]]
-
-
-class BatchState:
-    """One batched forward pass: ``V`` (varying rows x samples), ``nv`` (non-varying floats), each group's operands."""
-
-    __slots__ = ("V", "nv", "n", "gathered")
-
-    def __init__(self, V: np.ndarray, nv: list[Any], n: int, gathered: list[list[Any]]) -> None:
-        self.V = V
-        self.nv = nv
-        self.n = n
-        self.gathered = gathered
-
-
-class _Scatter:
-    """Adds a group's per-operand contributions (k rows) into gradient rows ``idx`` (a 2-D ``G`` or 1-D ``T``).
-
-    Rows may repeat within a group (``h`` feeding 16 neurons' products):
-    repeated rows are first summed with one ``np.add.reduceat`` over the
-    contributions sorted by row, since ``G[idx] += c`` would keep only one.
-    """
-
-    __slots__ = ("idx", "perm", "starts", "urows")
-
-    def __init__(self, idx: list[int]) -> None:
-        arr = np.array(idx, dtype=np.intp)
-        self.idx: Any = _as_index(idx)
-        self.perm: np.ndarray | None = None
-        if len(set(idx)) != len(idx):
-            perm = np.argsort(arr, kind="stable")
-            srt = arr[perm]
-            first = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]])
-            self.perm, self.starts, self.urows = perm, first, srt[first]
-
-    def add(self, acc: np.ndarray, c: np.ndarray) -> None:
-        if self.perm is None:
-            acc[self.idx] += c
-        else:
-            acc[self.urows] += np.add.reduceat(c[self.perm], self.starts, axis=0)
-
-
-def _as_index(idx: list[int]) -> Any:
-    """A slice when ``idx`` is a run of consecutive rows (a view, no copy), else an index array."""
-    if idx and idx == list(range(idx[0], idx[0] + len(idx))):
-        return slice(idx[0], idx[0] + len(idx))
-    return np.array(idx, dtype=np.intp)
-
-
-class _Group:
-    """Varying ops of one level with the same op, params and operand kinds: one numpy call for all."""
-
-    __slots__ = ("spec", "vforward", "vrule", "ctx", "start", "stop", "operands")
-
-    def __init__(self, spec: OpSpec, ctx: tuple[float, ...], start: int, stop: int, operands: list[Any]) -> None:
-        self.spec = spec
-        self.vforward, self.vrule = _vectorized(spec)
-        self.ctx = ctx
-        self.start, self.stop = start, stop
-        #: Per operand: (varying, source rows or (k, 1) non-varying indices, scatter).
-        self.operands = operands
-
-
-class _Levels:
-    """The batched program: varying ops grouped by level, non-varying ops as scalar instructions.
-
-    The level of a varying op is 1 + the largest level of its varying
-    operands (arguments are level 0), so ops of one level never depend on
-    each other.  Rows of the value matrix are numbered arguments first, then
-    group by group, so each group writes one contiguous block of rows.
-    """
-
-    def __init__(self, tape: Tape) -> None:
-        n_args, n_leaves = tape.n_args, tape.n_leaves
-        varying = tape.varying
-        n_slots = len(varying)
-        # Non-varying slots: parameters, constants, then non-varying ops, in slot order.
-        self.nvi = nvi = [-1] * n_slots
-        count = 0
-        for s in range(n_args, n_slots):
-            if not varying[s]:
-                nvi[s] = count
-                count += 1
-        nv_ops: list[tuple[OpSpec, tuple[int, ...], tuple[float, ...]]] = []
-        level = [0] * n_slots
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for k, (spec, operands, ctx) in enumerate(tape.ops):
-            s = n_leaves + k
-            if not varying[s]:
-                nv_ops.append((spec, tuple(nvi[j] for j in operands), ctx))
-                continue
-            level[s] = 1 + max(level[j] for j in operands if varying[j])
-            flags = tuple(varying[j] for j in operands)
-            groups.setdefault((level[s], id(spec), ctx, flags), []).append(s)
-        #: The non-varying ops, on the non-varying slots (parameters and constants first).
-        self.nv_program = ScalarProgram(nv_ops, count - len(nv_ops))
-        self.row = row = [-1] * n_slots
-        for i in range(n_args):
-            row[i] = i
-        next_row = n_args
-        ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: first occurrence within a level
-        self.groups: list[_Group] = []
-        for (_, _, ctx, flags), members in ordered:
-            start = next_row
-            for s in members:
-                row[s] = next_row
-                next_row += 1
-            spec = tape.ops[members[0] - n_leaves][0]
-            ops_info = []
-            for p, var in enumerate(flags):
-                srcs = [tape.ops[s - n_leaves][1][p] for s in members]
-                if var:
-                    rows = [row[j] for j in srcs]
-                    ops_info.append((True, _as_index(rows), _Scatter(rows)))
-                else:
-                    idx = [nvi[j] for j in srcs]
-                    ops_info.append((False, np.array(idx, dtype=np.intp)[:, None], _Scatter(idx)))
-            self.groups.append(_Group(spec, ctx, start, next_row, ops_info))
-        self.n_rows = next_row
+    def release(self, state: BatchState) -> None:
+        """Hand ``state``'s matrices back for the next replay; ``state`` must not be used afterwards."""
+        self._batch.release(state)
 
 
 def _kind(operands: tuple[int, ...], ctx: tuple[float, ...]) -> tuple[int, Any, int]:
@@ -393,76 +223,6 @@ def _kind(operands: tuple[int, ...], ctx: tuple[float, ...]) -> tuple[int, Any, 
     if len(operands) == 1:
         return _UNARY_CTX, operands[0], -1
     return _GENERAL, operands, -1
-
-
-# --------------------------------------------------------------------------
-# Vectorized forms, or per-sample loops for ops registered without them
-# --------------------------------------------------------------------------
-
-
-def _shape(xs: Sequence[Any]) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*(np.shape(x) for x in xs)))
-
-
-def _vectorized(spec: OpSpec) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """``(vforward, vrule)`` for a group of varying slots of ``spec`` (arrays of any one broadcast shape)."""
-    n = spec.arity
-    # The built-in entries' vectorized forms are trusted to return one float64
-    # entry per sample; a user's are checked.
-    if is_builtin(spec) and spec.vforward is not None and spec.vrule is not None:
-        return spec.vforward, spec.vrule
-    vf = spec.vforward
-    vr = spec.vrule
-    fwd = spec.forward
-    rule = spec.rule
-    name = spec.name
-
-    def vforward(*args: Any) -> np.ndarray:
-        ins, ctx = args[:n], args[n:]
-        shape = _shape(ins)
-        if vf is not None:
-            r = np.asarray(vf(*args), dtype=np.float64)
-            if r.shape != shape:
-                try:
-                    r = np.broadcast_to(r, shape)
-                except ValueError:
-                    raise ValueError(
-                        f"vforward of op {name!r} returned shape {r.shape} for inputs of shape {shape}; "
-                        "it must work elementwise (one value per sample)"
-                    ) from None
-            return r
-        # No vectorized form: loop over the samples with the scalar forward.
-        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel().tolist() for x in ins]
-        return np.array([fwd(*row, *ctx) for row in zip(*cols)], dtype=np.float64).reshape(shape)
-
-    def vrule(g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
-        ins, ctx = args[:n], args[n:]
-        shape = _shape((g, out, *ins))
-        if vr is not None:
-            r = tuple(vr(g, out, *args))
-            for i, c in enumerate(r):
-                if c is not None and np.ndim(c) != 0 and np.shape(c) != shape:
-                    raise ValueError(
-                        f"vrule of op {name!r} returned shape {np.shape(c)} for input {i} with inputs of shape "
-                        f"{shape}; it must work elementwise (one gradient per sample, or a number)"
-                    )
-            return r
-        cols = [np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel().tolist() for x in (g, out, *ins)]
-        res: list[list[float]] = [[] for _ in range(n)]
-        seen = [False] * n
-        for row in zip(*cols):
-            r = rule(*row, *ctx)
-            if type(r) is not tuple or len(r) != n:
-                raise rule_arity_error(spec, r, n)
-            for i, c in enumerate(r):
-                if c is None:
-                    res[i].append(0.0)
-                else:
-                    seen[i] = True
-                    res[i].append(float(c))
-        return tuple(np.array(col, dtype=np.float64).reshape(shape) if s else None for col, s in zip(res, seen))
-
-    return vforward, vrule
 
 
 # --------------------------------------------------------------------------

@@ -15,6 +15,18 @@ SPIRAL a 2-arm spiral of 1,000 points trained to >= 95% training accuracy
        path (full batch, Adam), wall time recorded; the eager engine runs
        ``--eager-spiral-steps`` of the same steps (inputs wrapped as Values,
        as in W1) and its time to the same step count is extrapolated.
+TABLE  W1's step (hinge + 1e-4 L2, forward + backward + SGD, full batch) at
+       larger MLPs and batches, compiled against PyTorch float64 batched,
+       side by side in one subprocess per row (medians); each row's peak
+       memory (``VmHWM``, else ``ru_maxrss``) measured in two more fresh subprocesses, one
+       running the compiled step alone and one PyTorch alone.
+GROUPS the cost of finding the linear groups (building the batched program
+       of W1's tape at 2-64-64-1) in eager steps at that size (100 points).
+ELEMW  an elementwise-only function (no linear structure) compiled and
+       replayed on 10,000 points: it gets no linear group.
+SPIRAL64 the spiral with 10,000 points and MLP(2, [64, 64, 1]) to >= 95%
+       training accuracy (bounded by ``--spiral64-max-steps``), compiled
+       against PyTorch doing the same training (same init, Adam lr 0.01).
 
 Medians of repeated runs with the garbage collector on (as users run it);
 engines alternate within each repetition so that drifts in machine speed hit
@@ -22,14 +34,19 @@ all alike.  A full collection runs, untimed, after each eager step: otherwise
 micrograd's cyclic garbage is collected inside the next engine's step.  This
 leaves part of micrograd's own collection cost untimed (in its favour).
 
-Run: ``.venv/bin/python bench/bench_compile.py [--reps N]``.
+Run: ``.venv/bin/python bench/bench_compile.py [--reps N] [--torch-threads 1]``;
+``--only table`` (or w1, groups, elemw, spiral64) runs one section.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +58,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workloads import MLP, moons, w1_step  # noqa: E402
 
-from autograd_core import Value  # noqa: E402
+from autograd_core import Value, compile  # noqa: E402
+from autograd_core.linear import LinearGroup, find_chains  # noqa: E402
+from autograd_core.tape import Tape  # noqa: E402
 from nn.compiled import compile_loss, compile_model  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
@@ -231,6 +250,231 @@ def bench_spiral(eager_steps: int, max_steps: int = 2000) -> dict[str, float]:
     }
 
 
+# --------------------------------------------------------------------------
+# TABLE: larger MLPs and batches, compiled against PyTorch, one subprocess per row
+# --------------------------------------------------------------------------
+
+#: (hidden width, points) per row of the table.
+TABLE = [(16, 100), (16, 1000), (32, 1000), (64, 1000), (64, 10000)]
+
+
+def _torch(threads: int) -> Any:
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return torch
+
+
+def run_row(width: int, points: int, mode: str, steps: int, threads: int) -> dict[str, Any]:
+    """One table row in this (fresh) process: median step times, or the peak memory of one engine alone.
+
+    ``mode``: ``both`` (compiled and torch alternating, timed), ``compiled``
+    or ``torch`` (that engine alone, a few steps, for ``ru_maxrss``).
+    """
+    X, y = moons(points, noise=0.1, seed=1)
+    engines: dict[str, Any] = {}
+    if mode in ("both", "compiled"):
+        engines["compiled"] = CompiledW1(MLP(Value, 2, [width, width, 1], seed=0), X, y)
+    if mode in ("both", "torch"):
+        engines["torch"] = TorchW1(_torch(threads), MLP(Value, 2, [width, width, 1], seed=0), X, y)
+    first = {name: e.step(0) for name, e in engines.items()}
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for k in range(1, (steps if mode == "both" else 3) + 1):
+        for name, e in engines.items():
+            t = time.perf_counter()
+            e.step(k)
+            times[name].append(time.perf_counter() - t)
+    return {
+        "first": first,
+        "median": {k: statistics.median(v) for k, v in times.items()},
+        "min": {k: min(v) for k, v in times.items()},
+        "peak": peak_memory(),
+    }
+
+
+def peak_memory() -> int:
+    """This process's peak resident memory in bytes.
+
+    Linux keeps ``ru_maxrss`` across ``execve``, so a child forked from a
+    parent that imported PyTorch would report the parent's size; the
+    kernel's ``VmHWM`` is per address space and starts afresh at ``exec``.
+    Elsewhere ``ru_maxrss`` is used.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def _subprocess_row(width: int, points: int, mode: str, steps: int, threads: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--row", f"{width},{points},{mode},{steps},{threads}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def bench_table(steps: int, threads: int, with_torch: bool) -> None:
+    print(f"TABLE W1 step (hinge + 1e-4 L2, forward + backward + SGD), median of {steps} steps per row")
+    print("  MLP x points        compiled     torch   compiled/torch   peak compiled   peak torch   (fastest steps)")
+    for width, points in TABLE:
+        mode = "both" if with_torch else "compiled"
+        timed = _subprocess_row(width, points, mode, steps, threads)
+        mem = _subprocess_row(width, points, "compiled", steps, threads)
+        med, best = timed["median"], timed["min"]
+        line = f"  2-{width}-{width}-1 x {points:<7,d} {med['compiled'] * 1e3:8.2f} ms"
+        if with_torch:
+            tmem = _subprocess_row(width, points, "torch", steps, threads)
+            agree = abs(timed["first"]["compiled"] - timed["first"]["torch"]) <= 1e-9 * abs(timed["first"]["torch"])
+            line += (
+                f" {med['torch'] * 1e3:8.2f} ms   {med['compiled'] / med['torch']:8.2f}x"
+                f"      {mem['peak'] / 2**20:8.0f} MiB   {tmem['peak'] / 2**20:6.0f} MiB"
+                f"   ({best['compiled'] * 1e3:.2f} / {best['torch'] * 1e3:.2f} ms = "
+                f"{best['compiled'] / best['torch']:.2f}x; first losses agree: {agree})"
+            )
+        else:
+            line += f"        -          -         {mem['peak'] / 2**20:8.0f} MiB"
+        print(line, flush=True)
+
+
+def eager_step_time(width: int, reps: int) -> float:
+    """Median seconds of one eager W1 step at 2-width-width-1 on W1's 100 points."""
+    X, y = moons(100, noise=0.1, seed=1)
+    model = MLP(Value, 2, [width, width, 1], seed=0)
+    out = []
+    for k in range(reps):
+        t = time.perf_counter()
+        w1_step(Value, model, X, y, k)
+        out.append(time.perf_counter() - t)
+        gc.collect()
+    return statistics.median(out)
+
+
+def bench_groups(reps: int) -> None:
+    """Finding the linear groups of W1's tape at 2-64-64-1 (and building its batched program) vs one eager step."""
+    model = MLP(Value, 2, [64, 64, 1], seed=0)
+    t = compile_loss(model, "hinge", 2, n_outputs=1, l2=1e-4).compiled.tape
+    find, build = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        chains, _ = find_chains(t)
+        find.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        tape = Tape(t.n_args, t.n_params, t.consts, t.ops, t.outputs, t.single)  # everything after the trace
+        build.append(time.perf_counter() - t0)
+    n_linear = sum(isinstance(g, LinearGroup) for g in tape.batch_groups())
+    comp = []
+    for _ in range(max(1, reps // 2)):
+        model = MLP(Value, 2, [64, 64, 1], seed=0)
+        t0 = time.perf_counter()
+        compile_loss(model, "hinge", 2, n_outputs=1, l2=1e-4)
+        comp.append(time.perf_counter() - t0)
+    eager = eager_step_time(64, 3)
+    f, b = statistics.median(find), statistics.median(build)
+    print(
+        f"GROUPS 2-64-64-1 tape of {len(t.ops)} ops, {len(chains)} chains in {n_linear} linear groups: found in "
+        f"{f * 1e3:.1f} ms = {f / eager:.3f} eager steps (limit 1); whole tape program {b * 1e3:.1f} ms "
+        f"= {b / eager:.3f} eager steps; compile_loss (3 traces + tape) {statistics.median(comp) * 1e3:.0f} ms; "
+        f"eager step (100 points) {eager * 1e3:.0f} ms"
+    )
+
+
+def elementwise(x: Any, y: Any) -> Any:
+    """A function with no linear structure: every op is elementwise on the arguments."""
+    h = (x * y).tanh() + (x - y).exp() * x.sigmoid()
+    return (h * h + y.relu()).log() - (x * y).softplus()
+
+
+def bench_elementwise(reps: int) -> None:
+    rng = np.random.default_rng(0)
+    xs, ys = rng.uniform(-1, 1, 10000), rng.uniform(-1, 1, 10000)
+    c = compile(elementwise, [0.3, 0.7])
+    n_linear = sum(isinstance(g, LinearGroup) for g in c.tape.batch_groups())
+    out = []
+    for _ in range(reps * 10):
+        t = time.perf_counter()
+        c.forward_backward(xs, ys)
+        out.append(time.perf_counter() - t)
+    print(
+        f"ELEMW elementwise-only function, {len(c.tape.ops)} ops, 10,000 points: {n_linear} linear groups, "
+        f"forward_backward {statistics.median(out) * 1e3:.3f} ms (median of {len(out)})"
+    )
+
+
+def bench_spiral64(torch: Any, max_steps: int, points: int = 10000) -> None:
+    """The spiral at 2-64-64-1 with 10,000 points to >= 95% training accuracy: compiled vs PyTorch."""
+    X, y = spiral(points)
+    model = MLP(Value, 2, [64, 64, 1], seed=0)
+    t0 = time.perf_counter()
+    loss = compile_loss(model, "hinge", 2, n_outputs=1)
+    predict = compile_model(model, 2)
+    args = loss.args(X, y)
+    trace_time = time.perf_counter() - t0
+    opt = Adam(model.parameters(), lr=0.01)
+    acc, steps = 0.0, 0
+    while steps < max_steps:
+        opt.zero_grad()
+        loss.compiled.value_and_grad(args)
+        opt.step()
+        steps += 1
+        if steps % 25 == 0:
+            acc = float(np.mean(np.sign(predict(X[:, 0], X[:, 1])[0]) == y))
+            if acc >= 0.95:
+                break
+    compiled_time = time.perf_counter() - t0
+    line = (
+        f"SPIRAL64 {points:,} points, MLP(2, [64, 64, 1]), full-batch Adam lr 0.01: compiled {steps} steps to "
+        f"{acc:.1%} in {compiled_time:.2f} s (of which tracing loss and predictor {trace_time:.2f} s)"
+    )
+    if torch is not None:
+        th = TorchW1(torch, MLP(Value, 2, [64, 64, 1], seed=0), X, y)
+        params = [p for W, b in th.weights for p in (W, b)]
+        topt = torch.optim.Adam(params, lr=0.01)
+        t0 = time.perf_counter()
+        tacc, tsteps = 0.0, 0
+        while tsteps < max_steps:
+            h = th.X
+            for i, (W, b) in enumerate(th.weights):
+                h = h @ W.T + b
+                if i != len(th.weights) - 1:
+                    h = torch.relu(h)
+            lt = torch.relu(1 - th.y * h[:, 0]).mean()
+            topt.zero_grad()
+            lt.backward()
+            topt.step()
+            tsteps += 1
+            if tsteps % 25 == 0:
+                tacc = float((torch.sign(h[:, 0].detach()) == th.y).double().mean())
+                if tacc >= 0.95:
+                    break
+        torch_time = time.perf_counter() - t0
+        line += f"; torch {tsteps} steps to {tacc:.1%} in {torch_time:.2f} s"
+        line += f"; compiled / torch = {compiled_time / torch_time:.2f}x"
+    print(line, flush=True)
+
+
+def blas_info() -> str:
+    """Which BLAS numpy runs and with how many threads (threadpoolctl when installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        return f"numpy {np.__version__} BLAS {blas.get('name')} {blas.get('version')} (threadpoolctl not installed)"
+    parts = [
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} kernel, {i.get('num_threads')} threads"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    names = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
+    env = {k: os.environ[k] for k in names if k in os.environ}
+    return f"numpy {np.__version__} BLAS: {'; '.join(parts) or 'none found'}; env {env or 'none of OPENBLAS_*'}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5, help="W1 repetitions (each runs one micrograd step)")
@@ -238,36 +482,60 @@ def main() -> None:
     parser.add_argument("--eager-spiral-steps", type=int, default=3, help="eager spiral steps to extrapolate from")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument("--torch-threads", type=int, default=0, help="PyTorch intra-op threads (0: its default)")
+    parser.add_argument("--table-steps", type=int, default=30, help="timed steps per engine and TABLE row")
+    parser.add_argument("--spiral64-max-steps", type=int, default=600, help="step bound of SPIRAL64")
+    parser.add_argument(
+        "--only", choices=["w1", "spiral", "table", "groups", "elemw", "spiral64"], help="run one section only"
+    )
+    parser.add_argument("--row", help=argparse.SUPPRESS)  # internal: one TABLE row in a fresh process
     args = parser.parse_args()
+    if args.row:
+        w, pts, mode, steps, threads = args.row.split(",")
+        print(json.dumps(run_row(int(w), int(pts), mode, int(steps), int(threads))))
+        return
     torch: Any = None
     if not args.no_torch:
         try:
-            import torch
-
-            if args.torch_threads > 0:
-                torch.set_num_threads(args.torch_threads)
+            torch = _torch(args.torch_threads)
         except ImportError:
             print("PyTorch not installed: no torch column (pip install torch into .venv for the benchmark only)")
-    w1 = bench_w1(args.reps, args.inner, torch)
-    mg = w1["micrograd"]
-    print(f"W1 step, median of {args.reps} (micrograd, eager) / {args.reps * args.inner} (compiled, torch) runs:")
-    for name, sec in w1.items():
-        print(f"  {name:10s} {sec * 1e3:10.3f} ms   micrograd / this = {mg / sec:8.1f}x")
-    if "torch" in w1:
+    print(blas_info())
+    if torch is not None:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64")
+
+    def wanted(name: str) -> bool:
+        return args.only is None or args.only == name
+
+    if wanted("w1"):
+        w1 = bench_w1(args.reps, args.inner, torch)
+        mg = w1["micrograd"]
+        print(f"W1 step, median of {args.reps} (micrograd, eager) / {args.reps * args.inner} (compiled, torch) runs:")
+        for name, sec in w1.items():
+            print(f"  {name:10s} {sec * 1e3:10.3f} ms   micrograd / this = {mg / sec:8.1f}x")
+        if "torch" in w1:
+            print(
+                f"  compiled / torch = {w1['compiled'] / w1['torch']:.2f}x "
+                f"(torch float64, batched, {torch.get_num_threads()} threads)"
+            )
+        tr = bench_trace(args.reps)
+        print(f"TRACE compile W1: {tr * 1e3:.2f} ms = {tr / w1['eager']:.3f} eager steps (must be < 3)")
+    if wanted("spiral"):
+        sp = bench_spiral(args.eager_spiral_steps)
+        est = sp["eager_step_s"] * sp["steps"]
         print(
-            f"  compiled / torch = {w1['compiled'] / w1['torch']:.1f}x "
-            f"(torch float64, batched, {torch.get_num_threads()} threads)"
+            f"SPIRAL 1000 points, MLP(2, [16, 16, 1]), full-batch Adam: {int(sp['steps'])} steps to "
+            f"{sp['accuracy']:.1%} training accuracy in {sp['compiled_s']:.2f} s compiled (trace included); "
+            f"eager {sp['eager_step_s']:.3f} s/step (mean of {int(sp['eager_steps'])} steps) -> "
+            f"{est:.0f} s extrapolated ({est / sp['compiled_s']:.0f}x)"
         )
-    tr = bench_trace(args.reps)
-    print(f"TRACE compile W1: {tr * 1e3:.2f} ms = {tr / w1['eager']:.3f} eager steps (must be < 3)")
-    sp = bench_spiral(args.eager_spiral_steps)
-    est = sp["eager_step_s"] * sp["steps"]
-    print(
-        f"SPIRAL 1000 points, MLP(2, [16, 16, 1]), full-batch Adam: {int(sp['steps'])} steps to "
-        f"{sp['accuracy']:.1%} training accuracy in {sp['compiled_s']:.2f} s compiled (trace included); "
-        f"eager {sp['eager_step_s']:.3f} s/step (mean of {int(sp['eager_steps'])} steps) -> "
-        f"{est:.0f} s extrapolated ({est / sp['compiled_s']:.0f}x)"
-    )
+    if wanted("table"):
+        bench_table(args.table_steps, args.torch_threads, torch is not None)
+    if wanted("groups"):
+        bench_groups(args.reps)
+    if wanted("elemw"):
+        bench_elementwise(args.reps)
+    if wanted("spiral64"):
+        bench_spiral64(torch, args.spiral64_max_steps)
 
 
 if __name__ == "__main__":

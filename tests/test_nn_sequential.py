@@ -273,7 +273,8 @@ def test_fit_trains_a_sequential() -> None:
     pred = nn.predict(m, X)
     assert pred.shape == (60,)
     m.eval()
-    np.testing.assert_array_equal(pred, [m(list(x))[0].data for x in X])
+    # The batched replay's matrix products add in another order than the eager fold: equal to rounding.
+    np.testing.assert_allclose(pred, [m(list(x))[0].data for x in X], rtol=1e-12, atol=1e-12)
 
 
 def test_evaluate_and_predict_run_a_sequential_with_batchnorm_in_eval_mode() -> None:

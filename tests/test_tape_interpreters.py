@@ -1,4 +1,4 @@
-"""The tape's scalar interpreter (ScalarProgram), on its own and inside the batch interpreter."""
+"""The tape's two interpreters: the scalar one (ScalarProgram) on its own, and the batch one's fixed part."""
 
 from __future__ import annotations
 
@@ -33,12 +33,11 @@ def test_scalar_program_rejects_a_rule_with_a_wrong_result_naming_the_op() -> No
         prog.backward(vals, [0.0, 1.0])
 
 
-def test_batch_replay_runs_non_varying_ops_once_with_the_scalar_interpreter() -> None:
+def test_batch_replay_runs_non_varying_ops_once_in_the_fixed_program() -> None:
     w = Value(0.75)
     tape = trace(lambda x: x * w + (w * w).tanh(), [1.0], [w])
-    lv = tape._levels
-    # w * w and its tanh do not depend on the argument: they form the non-varying program.
-    assert [c[7].name for c in lv.nv_program.code] == ["mul", "tanh"]
+    # w * w and its tanh do not depend on the argument: they form the fixed program, one group per level.
+    assert [g.spec.name for g in tape.fixed_groups()] == ["mul", "tanh"]
     xs = np.array([1.0, -2.0, 3.0])
     state = tape.forward_batch([xs], [0.75], 3)
     arg_g, par_g = tape.backward_batch(state)
