@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from compile_support import close, eager
 from hypothesis import given, settings
 
 from autograd_core import Value, compile, ops
@@ -26,26 +27,18 @@ from nn.layers import MLP
 
 RTOL = 1e-9
 
+
+def _close(actual: Any, expected: Any, *, scale: Any = None) -> None:
+    close(actual, expected, rtol=RTOL, scale=scale)
+
+
+_eager = eager
+
 BUILTIN = [s.name for s in ops.specs() if getattr(ops, s.name.upper(), None) is s]
 
 
-def _close(actual: Any, expected: Any, *, scale: Any = None) -> None:
-    a = np.asarray(actual, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    atol = 0.0 if scale is None else RTOL * float(np.max(np.abs(scale)))
-    np.testing.assert_allclose(a, e, rtol=RTOL, atol=atol, equal_nan=True)
 
 
-def _eager(f: Any, args: Any, params: Any = ()) -> tuple[float, list[float], list[float]]:
-    xs = [Value(float(a)) for a in args]
-    for p in params:
-        p.grad = 0.0
-    out = f(*xs)
-    out.backward()
-    pg = [p.grad for p in params]
-    for p in params:
-        p.grad = 0.0
-    return out.data, [x.grad for x in xs], pg
 
 
 def _check_batch(f: Any, data: np.ndarray, params: list[Value]) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from compile_support import close, eager
 
 import nn
 from autograd_core import TraceError, Value
@@ -17,24 +18,14 @@ RTOL = 1e-12
 
 
 def _close(actual: Any, expected: Any, *, scale: Any = None) -> None:
-    """Equal to RTOL relative; ``scale`` (sum of |terms|) bounds the error of a sum with cancellation."""
-    a = np.asarray(actual, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    atol = 0.0 if scale is None else RTOL * float(np.max(np.abs(scale)))
-    np.testing.assert_allclose(a, e, rtol=RTOL, atol=atol, equal_nan=True)
+    close(actual, expected, rtol=RTOL, scale=scale)
 
 
-def _eager(f: Any, args: Any, params: Any = ()) -> tuple[float, list[float], list[float]]:
-    """Value, argument gradients and parameter gradients from the eager engine; leaves .grad at 0."""
-    xs = [Value(a) for a in args]
-    for p in params:
-        p.grad = 0.0
-    out = f(*xs)
-    out.backward()
-    pg = [p.grad for p in params]
-    for p in params:
-        p.grad = 0.0
-    return out.data, [x.grad for x in xs], pg
+_eager = eager
+
+
+
+
 
 
 class _Net:
