@@ -17,7 +17,7 @@ from ._state import (
     no_grad,
     set_grad_enabled,
 )
-from .compile import Compiled, TraceError, compile
+from .compiler import Compiled, TraceError, compile
 from .engine import backward, grad, topo_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .steps import Explanation, Path, Step, backward_steps, explain

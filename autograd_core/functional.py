@@ -142,6 +142,9 @@ def value_and_grad(
 def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The gradient of ``f`` with respect to the arguments ``argnums``, as a function.
 
+    The JAX-style transform: ``grad(f)`` returns a new function.  Not to be
+    confused with :func:`autograd_core.grad` (``torch.autograd.grad``'s shape),
+    which differentiates an output Value with respect to input Values now.
     ``grad(grad(f))`` is the second derivative, and so on to any order.
 
     Args:

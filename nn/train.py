@@ -13,7 +13,7 @@ One epoch of :func:`fit` (the notes' mini-batch algorithm):
 ``batch_size=None`` is full-batch descent, ``1`` is stochastic descent.
 
 The compiled path (``compile=True``, or automatically where it is safe) does
-the same epochs with :mod:`autograd_core.compile`: the model and the
+the same epochs with :func:`autograd_core.compile`: the model and the
 per-sample loss (the :mod:`nn.losses` function itself) are traced once into
 tapes (:mod:`nn.compiled`), and each batch is one batched replay instead of
 one ``Value`` graph per sample.  The results equal the eager path's up to

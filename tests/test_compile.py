@@ -709,3 +709,16 @@ def test_compiled_rule_returning_a_bare_number_reads_like_eager() -> None:
             c.forward_backward(0.5)
     finally:
         registry._REGISTRY.pop("dbl_bare", None)
+
+
+def test_compile_function_and_its_module_have_different_names() -> None:
+    import importlib
+    import importlib.util
+
+    import autograd_core
+
+    module = importlib.import_module("autograd_core.compiler")
+    assert autograd_core.compile is module.compile and callable(autograd_core.compile)
+    assert autograd_core.Compiled is module.Compiled and autograd_core.TraceError is module.TraceError
+    # No submodule called "compile" shadows (or is shadowed by) the function.
+    assert importlib.util.find_spec("autograd_core.compile") is None
