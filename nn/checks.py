@@ -18,6 +18,7 @@ from autograd_core import Value, no_grad
 
 from . import losses
 from .batch import LossFn, n_outputs, targets
+from .limits import positive_int
 from .module import Module
 from .optim import Optimizer
 from .sequential import Sequential
@@ -37,15 +38,6 @@ __all__ = [
     "non_negative",
     "positive_int",
 ]
-
-
-def positive_int(name: str, v: Any) -> int:
-    """``v`` as an int >= 1, or an error naming ``name``."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(v).__name__}: {v!r}")
-    if int(v) < 1:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-    return int(v)
 
 
 def non_negative(name: str, v: Any) -> float:

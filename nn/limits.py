@@ -31,6 +31,7 @@ __all__ = [
     "check_parameters",
     "max_file_bytes",
     "max_json_items",
+    "positive_int",
 ]
 
 #: Largest ``nin``, ``nout``, layer width or ``num_features``.
@@ -63,6 +64,20 @@ def max_json_items() -> int:
     cannot be a model, and parsing it could cost far more than the largest model.
     """
     return MAX_PARAMETERS + 8 * MAX_LAYERS + 1024
+
+
+def positive_int(name: str, v: Any) -> int:
+    """``v`` as an int >= 1 (a count, a number of steps), or an error naming ``name``.
+
+    Raises:
+        TypeError: if ``v`` is not an int (a bool is not).
+        ValueError: if it is below 1.
+    """
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {type(v).__name__}: {v!r}")
+    if int(v) < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
 
 
 def _count(name: str, n: Any, lo: int, hi: int, what: str) -> int:

@@ -40,6 +40,8 @@ from typing import Any
 
 from autograd_core import Value
 
+from .limits import positive_int
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "constant", "linear_decay", "step_decay", "cosine"]
 
 Schedule = Callable[[int], float]
@@ -542,14 +544,6 @@ def _check_step(k: Any) -> int:
     return int(k)
 
 
-def _positive_int(name: str, x: Any) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(x).__name__}: {x!r}")
-    if x < 1:
-        raise ValueError(f"{name} must be a positive int, got {x!r}")
-    return int(x)
-
-
 def constant(lr: float) -> Schedule:
     """``lr`` at every step.
 
@@ -574,7 +568,7 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     a, b = _number("start", start), _number("end", end)
-    n = _positive_int("steps", steps)
+    n = positive_int("steps", steps)
 
     def schedule(k: int) -> float:
         k = _check_step(k)
@@ -590,7 +584,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     base, g = _number("lr", lr), _number("gamma", gamma)
-    size = _positive_int("step_size", step_size)
+    size = positive_int("step_size", step_size)
 
     def schedule(k: int) -> float:
         return base * g ** (_check_step(k) // size)
@@ -605,7 +599,7 @@ def cosine(lr: float, steps: int, min_lr: float = 0.0) -> Schedule:
         TypeError, ValueError: for a bad argument.
     """
     hi, lo = _number("lr", lr), _number("min_lr", min_lr)
-    n = _positive_int("steps", steps)
+    n = positive_int("steps", steps)
 
     def schedule(k: int) -> float:
         k = min(_check_step(k), n)
