@@ -171,21 +171,22 @@ def _draw(rng: random.Random, init: str, fan_in: int, fan_out: int, sigma: float
     return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
 
 
-def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
-    """``x`` as a list of ``nin`` Values; clear errors otherwise.
+def as_inputs(x: Any, nin: int | None, who: str) -> list[Value]:
+    """``x`` as a list of Values (``nin`` of them, unless ``nin`` is None); clear errors otherwise.
 
     A number becomes one leaf Value (labelled ``x0``, ``x1``...) once per
     call, as PyTorch turns an input into one tensor: every neuron then
     multiplies the same node, so a drawn graph shows each input once, with
     the gradient summed over the neurons that use it.
     """
+    what = "a list of inputs" if nin is None else f"a list of {nin} inputs"
     if isinstance(x, (Value, numbers.Real)):
-        raise TypeError(f"{who} expects a list of {nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
+        raise TypeError(f"{who} expects {what}, got a single {type(x).__name__}; wrap it: [x]")
     try:
         xs = list(x)
     except TypeError:
-        raise TypeError(f"{who} expects a list of {nin} inputs, got {type(x).__name__}") from None
-    if len(xs) != nin:
+        raise TypeError(f"{who} expects {what}, got {type(x).__name__}") from None
+    if nin is not None and len(xs) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}: {xs!r:.200}")
     out: list[Value] = []
     for i, v in enumerate(xs):
@@ -279,7 +280,7 @@ class Neuron(Module):
         Raises:
             ValueError: if ``x`` does not have ``nin`` entries.
         """
-        return self._activate(self._pre(_as_inputs(x, self.nin, "Neuron")))
+        return self._activate(self._pre(as_inputs(x, self.nin, "Neuron")))
 
     def config(self) -> dict[str, Any]:
         return {
@@ -350,7 +351,7 @@ class Layer(Module):
         Raises:
             ValueError: if ``x`` does not have ``nin`` entries.
         """
-        xs = _as_inputs(x, self.nin, "Layer")
+        xs = as_inputs(x, self.nin, "Layer")
         return [n._activate(n._pre(xs)) for n in self.neurons]
 
     def config(self) -> dict[str, Any]:
@@ -436,7 +437,7 @@ class MLP(Module):
         Raises:
             ValueError: if ``x`` does not have ``nin`` entries (the message names both lengths).
         """
-        out: list[Any] = _as_inputs(x, self.nin, "MLP")
+        out: list[Any] = as_inputs(x, self.nin, "MLP")
         for layer in self.layers:
             out = [n._activate(n._pre(out)) for n in layer.neurons]
         return out
@@ -496,7 +497,7 @@ class Maxout(Module):
         Raises:
             ValueError: if ``x`` does not have ``nin`` entries.
         """
-        xs = _as_inputs(x, self.nin, "Maxout")
+        xs = as_inputs(x, self.nin, "Maxout")
         outs = []
         for j in range(self.nout):
             group = self.neurons[j * self.pieces : (j + 1) * self.pieces]
@@ -608,7 +609,7 @@ class BatchNorm(Module):
         Raises:
             ValueError: for a sample of the wrong length, or a batch of one sample in training mode.
         """
-        rows = [_as_inputs(s, self.num_features, "BatchNorm sample") for s in batch]
+        rows = [as_inputs(s, self.num_features, "BatchNorm sample") for s in batch]
         n = len(rows)
         if n == 0:
             raise ValueError("BatchNorm needs a batch of at least one sample, got an empty batch")

@@ -32,7 +32,7 @@ import numpy as np
 
 from autograd_core import Value
 
-from .layers import ELU_ALPHA, LEAKY_SLOPE, PRELU_INIT, check_alpha, check_negative_slope, make_rng
+from .layers import ELU_ALPHA, LEAKY_SLOPE, PRELU_INIT, as_inputs, check_alpha, check_negative_slope, make_rng
 from .limits import check_parameters, check_width
 from .module import Module
 
@@ -56,32 +56,6 @@ def _count(name: str, n: Any) -> int:
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
     return int(n)
-
-
-def _sample(x: Any, who: str, n: int | None = None) -> list[Any]:
-    """``x`` as a list of Values and floats (of length ``n`` if given); clear errors otherwise."""
-    if isinstance(x, (Value, numbers.Real)):
-        raise TypeError(f"{who} expects a list of inputs, got a single {type(x).__name__}; wrap it: [x]")
-    try:
-        xs = list(x)
-    except TypeError:
-        raise TypeError(f"{who} expects a list of inputs, got {type(x).__name__}") from None
-    if n is not None and len(xs) != n:
-        raise ValueError(f"{who} expects {n} inputs, got {len(xs)}: {xs!r:.200}")
-    out: list[Any] = []
-    for i, v in enumerate(xs):
-        if isinstance(v, Value):
-            out.append(v)
-        elif isinstance(v, numbers.Real) and not isinstance(v, bool):
-            out.append(float(v))
-        else:
-            raise TypeError(f"{who} input {i} must be a Value or a real number, got {type(v).__name__}")
-    return out
-
-
-def _values(x: Any, who: str) -> list[Value]:
-    """A sample as Values (an activation needs Values to call its op on)."""
-    return [v if isinstance(v, Value) else Value(v) for v in _sample(x, who)]
 
 
 class Linear(Module):
@@ -124,7 +98,7 @@ class Linear(Module):
             TypeError: if ``x`` is not a list of Values or numbers.
             ValueError: if ``x`` does not have ``nin`` entries.
         """
-        xs = _sample(x, "Linear", self.nin)
+        xs = as_inputs(x, self.nin, "Linear")
         out = []
         for j, row in enumerate(self.weight):
             acc = self.bias[j] if self.bias is not None else Value(0.0)
@@ -155,7 +129,7 @@ class _Activation(Module):
         Raises:
             TypeError: if ``x`` is not a list of Values or numbers.
         """
-        return [self._apply(v) for v in _values(x, type(self).__name__)]
+        return [self._apply(v) for v in as_inputs(x, None, type(self).__name__)]
 
     def _apply(self, v: Value) -> Value:
         raise NotImplementedError
@@ -267,7 +241,7 @@ class PReLU(_Activation):
             TypeError: if ``x`` is not a list of Values or numbers.
             ValueError: if ``num_parameters`` > 1 and ``x`` has another length.
         """
-        xs = _values(x, "PReLU")
+        xs = as_inputs(x, None, "PReLU")
         n = self.num_parameters
         if n != 1 and len(xs) != n:
             raise ValueError(f"PReLU has {n} slopes (num_parameters={n}) but got {len(xs)} inputs")

@@ -400,3 +400,15 @@ def test_nested_sequential_with_batchnorm_trains_with_fit() -> None:
     opt = nn.optim.Adam(model.parameters(), lr=0.05)
     history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=opt, epochs=5, batch_size=10, progress=False)
     assert history.epochs == 5 and history.train_loss[-1] < history.train_loss[0]
+
+
+def test_linear_lifts_each_float_input_once_like_mlp() -> None:
+    from autograd_core import topo_order
+
+    out = nn.Linear(2, 3, rng=0)([1.0, -2.0])
+    total = out[0] + out[1] + out[2]
+    leaves = [v for v in topo_order(total) if v.label in ("x0", "x1")]
+    assert [v.label for v in leaves] == ["x0", "x1"]  # one node per input, shared by the three rows
+    total.backward()
+    m = nn.Linear(2, 3, rng=0)
+    assert leaves[0].grad == pytest.approx(sum(row[0].data for row in m.weight))
