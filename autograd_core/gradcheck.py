@@ -134,16 +134,7 @@ def gradcheck(
         # Recording on: f may differentiate inside (a gradient of a gradient).
         return _call(f, p, labels)[1].data
 
-    try:
-        with enable_grad():
-            try:
-                return _gradcheck(f, fn, point, labels, eps, atol, rtol)
-            except GradcheckError as e:
-                raise _with_notices(e, f, point, labels) from None
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
+    return _outcome(lambda: _gradcheck(f, fn, point, labels, eps, atol, rtol), f, point, labels, raise_exception)
 
 
 def _gradcheck(
@@ -204,16 +195,20 @@ def gradgradcheck(
     _check_tolerances(eps, atol, rtol)
     _check_flag(raise_exception)
     point, labels = _prepare(inputs)
-    try:
-        with enable_grad():
-            try:
-                return _gradgradcheck(f, point, labels, eps, atol, rtol)
-            except GradcheckError as e:
-                raise _with_notices(e, f, point, labels) from None
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
+    return _outcome(lambda: _gradgradcheck(f, point, labels, eps, atol, rtol), f, point, labels, raise_exception)
+
+
+def _outcome(
+    check: Callable[[], bool], f: Callable[..., Value], point: list[float], labels: list[str], raise_exception: bool
+) -> bool:
+    """Run ``check`` with recording on: True, or on a mismatch False or the error with its notices."""
+    with enable_grad():
+        try:
+            return check()
+        except GradcheckError as e:
+            if not raise_exception:
+                return False
+            raise _with_notices(e, f, point, labels) from None
 
 
 def _with_notices(e: GradcheckError, f: Callable[..., Value], point: list[float], labels: list[str]) -> GradcheckError:
