@@ -6,7 +6,6 @@ import argparse
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,27 +162,15 @@ def test_cli_train_negative_slope_reaches_the_model(tmp_path: Path, capsys: pyte
 # --- the plots after training, with a stand-in for run_train (nothing fitted) ---------------
 
 
-@dataclass
-class FakeOutcome:
-    model: Any
-    history: Any
-    X_train: np.ndarray
-    y_train: np.ndarray
-    out_path: Path
-    X_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
-    title: str = ""
-
-
-def _fake_run_train(X: np.ndarray, fails: Exception | None = None) -> Callable[..., FakeOutcome]:
+def _fake_run_train(X: np.ndarray, fails: Exception | None = None) -> Callable[..., train_cmd.TrainOutcome]:
     """A run_train that fits nothing (or raises ``fails``) but returns a usable outcome."""
 
-    def run_train(args: argparse.Namespace, out: Any = None) -> FakeOutcome:
+    def run_train(args: argparse.Namespace, out: Any = None) -> train_cmd.TrainOutcome:
         if fails is not None:
             raise fails
         path = Path(args.out)
         path.write_text("{}")
-        return FakeOutcome(
+        return train_cmd.TrainOutcome(
             model=lambda x: [Value(x[0] - 0.5)],
             history={"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6]},
             X_train=X,
