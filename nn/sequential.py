@@ -50,14 +50,6 @@ __all__ = [
 ]
 
 
-def _count(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return int(n)
-
-
 class Linear(Module):
     """``y = W x + b`` for one sample: ``nin`` inputs in, a list of ``nout`` Values out.
 
@@ -227,7 +219,8 @@ class PReLU(_Activation):
     weight: list[Value]
 
     def __init__(self, num_parameters: int = 1, init: float = PRELU_INIT) -> None:
-        self.num_parameters = _count("num_parameters", num_parameters)
+        # A slope per feature at most: the width limit that load applies (nn.limits).
+        self.num_parameters = check_width("num_parameters", num_parameters)
         if isinstance(init, bool) or not isinstance(init, numbers.Real):
             raise TypeError(f"PReLU init must be a real number, got {type(init).__name__}: {init!r}")
         if not math.isfinite(float(init)):

@@ -412,3 +412,14 @@ def test_linear_lifts_each_float_input_once_like_mlp() -> None:
     total.backward()
     m = nn.Linear(2, 3, rng=0)
     assert leaves[0].grad == pytest.approx(sum(row[0].data for row in m.weight))
+
+
+def test_prelu_refuses_more_slopes_than_load_would_read() -> None:
+    from nn.limits import MAX_WIDTH
+
+    with pytest.raises(ValueError, match="MAX_WIDTH"):
+        nn.PReLU(MAX_WIDTH + 1)
+    with pytest.raises(ValueError, match="at least 1"):
+        nn.PReLU(0)
+    with pytest.raises(TypeError, match="must be an int"):
+        nn.PReLU(2.0)  # type: ignore[arg-type]
