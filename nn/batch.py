@@ -2,7 +2,7 @@
 
 - :func:`forward`, :func:`preds`, :func:`n_outputs`: the model's outputs for
   each sample, shaped as the loss functions of :mod:`nn.losses` take them
-  (a model holding BatchNorm gets the whole batch at once, :func:`takes_batches`);
+  (a model holding BatchNorm gets the whole batch at once);
 - :func:`targets`, :func:`target_array`: labels mapped to loss targets
   (``hinge`` wants -1/+1 where the data sets give 0/1; class indices as ints);
 - :func:`correct`, :func:`correct_arrays`, :func:`correct_from_target_grads`:
@@ -19,7 +19,6 @@ import numpy as np
 from autograd_core import Compiled, Value, no_grad
 
 from .module import Module
-from .sequential import Sequential
 
 __all__ = [
     "CLASSIFICATION",
@@ -32,7 +31,6 @@ __all__ = [
     "outputs",
     "preds",
     "target_array",
-    "takes_batches",
     "targets",
 ]
 
@@ -72,21 +70,14 @@ def n_outputs(model: Module, x: np.ndarray) -> int:
     return 1 if isinstance(out, Value) else len(out)
 
 
-def takes_batches(model: Module) -> bool:
-    """True for a model fed whole batches: a batch module itself (``takes_batch``), or a Sequential holding one.
+def forward(model: Module, X: np.ndarray) -> list[list[Value]]:
+    """The model's outputs for every row of ``X``, always a list per sample.
 
-    BatchNorm in training mode normalizes over the batch, so it must see every
-    sample of it at once; :class:`nn.Sequential` accepts a batch and hands each
-    of its modules what that module expects.
+    A model that needs the whole batch (``takes_batch``: a BatchNorm, or a
+    Sequential holding one at any depth) gets it in one call: BatchNorm in
+    training mode normalizes over the batch.
     """
     if model.takes_batch:
-        return True
-    return isinstance(model, Sequential) and any(m.takes_batch for m in model.modules())
-
-
-def forward(model: Module, X: np.ndarray) -> list[list[Value]]:
-    """The model's outputs for every row of ``X``, always a list per sample (one call for :func:`takes_batches`)."""
-    if takes_batches(model):
         rows = model([[float(v) for v in row] for row in X])
         return [[r] if isinstance(r, Value) else list(r) for r in rows]
     outs = []
