@@ -80,9 +80,11 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
     v.grad = 0.0
     v.label = ""
     v._grad_acc = None
-    if spec is not None and mode_code():
-        # Inside no_grad() or detect_anomaly() in this context (never another thread's).
-        spec, in0, in1, ctx = _record_under_mode(data, spec, in0, in1, ctx)
+    if spec is not None:
+        code = mode_code()
+        if code:
+            # Inside no_grad() or detect_anomaly() in this context (never another thread's).
+            spec, in0, in1, ctx = _record_under_mode(code, data, spec, in0, in1, ctx)
     v._spec = spec
     v._in0 = in0
     v._in1 = in1
@@ -90,13 +92,14 @@ def _node(data: float, spec: OpSpec | None, in0: Any = None, in1: Any = None, ct
     return v
 
 
-def _record_under_mode(data: float, spec: OpSpec, in0: Any, in1: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
-    """What an op node records in this context's mode: everything, or nothing (a leaf) under no_grad.
+def _record_under_mode(
+    code: int, data: float, spec: OpSpec, in0: Any, in1: Any, ctx: Any
+) -> tuple[Any, Any, Any, Any]:
+    """What an op node records in mode ``code``: everything, or nothing (a leaf) under no_grad.
 
     Raises:
         AnomalyError: under detect_anomaly, for a non-finite result.
     """
-    code = mode_code()
     if code & ANOMALY and not math.isfinite(data):
         inputs = node_inputs(in0, in1)
         ins = ", ".join(f"{p.label or '?'}={p.data!r}" for p in inputs)
